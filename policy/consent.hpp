@@ -1,0 +1,54 @@
+#pragma once
+// Reading the consent in force from a request's signals: eu-consent (and aliases), IAB TCF v2.2
+// (euconsent-v2, eupubconsent-v2), CMP cookies, Sec-GPC, and the user's standing override.
+// Fail closed: anything unreadable grants nothing.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "policy/consent_state.hpp"
+#include "policy/diagnostic.hpp"
+#include "policy/document.hpp"
+#include "policy/purpose.hpp"
+
+namespace consent::policy {
+
+struct ConsentInputs {
+  std::string_view cookie_header;  // the request's Cookie header(s), joined with "; "; may be empty
+  std::string_view sec_gpc;        // raw Sec-GPC value; empty when absent. Only exactly "1" counts.
+  std::int64_t now = 0;            // epoch seconds
+};
+
+// Compiled from a Document by compile_consent(). Purpose indexes are the positions in Document::purposes.
+struct ConsentConfig {
+  std::vector<std::string> cookie_names;       // eu-consent and its aliases
+  std::vector<std::string> tcf_cookie_names;
+  std::int64_t lifetime_seconds = 0;
+  std::vector<std::pair<std::string, PurposeIndex>> keys;  // purpose id or alias -> index, sorted by key
+  PurposeSet needs_consent;                    // purposes whose exemption is not `always`
+  struct TcfRule {
+    PurposeIndex purpose = no_purpose;
+    std::uint32_t purposes_mask = 0;           // bit (n-1) for TCF purpose n
+    std::uint32_t special_features_mask = 0;   // bit (n-1) for special feature n
+  };
+  std::vector<TcfRule> tcf;
+  PurposeSet gpc_refuses;
+  PurposeSet override_refuses;                 // the user said no: always removed
+  struct Cmp {                                 // issue 5
+    std::string cookie;
+    std::string format;
+    std::vector<std::pair<std::string, PurposeIndex>> categories;
+  };
+  std::vector<Cmp> cmp;
+};
+
+// Checks the consent section of `doc` (unknown purposes, TCF purpose numbers out of range...) and
+// appends one Diagnostic per problem.
+[[nodiscard]] ConsentConfig compile_consent(const Document& doc, std::vector<Diagnostic>& diagnostics);
+
+// Never throws, never allocates more than a bounded amount (cookie values are capped).
+[[nodiscard]] ConsentState read_consent(const ConsentConfig& config, const ConsentInputs& in) noexcept;
+
+}  // namespace consent::policy

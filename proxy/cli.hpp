@@ -1,0 +1,14 @@
+#pragma once
+// Each subcommand registers itself on the CLI11 app; its callback stores the process exit status in
+// `exit_code`. Owners: check-config/explain (cli_check.cpp, cli_explain.cpp), run (cli_run.cpp).
+namespace CLI {
+class App;
+}
+
+namespace consent::proxy::cli {
+
+void add_check_config(CLI::App& app, int& exit_code);
+void add_explain(CLI::App& app, int& exit_code);
+void add_run(CLI::App& app, int& exit_code);
+
+}  // namespace consent::proxy::cli
