@@ -13,13 +13,13 @@
 namespace consent::config {
 
 struct Config {
-  std::filesystem::path source;      // the settings file as given
+  std::filesystem::path source;  // the settings file as given
   Settings settings;
-  policy::Document policy;           // all policy files merged, in the order listed
+  policy::Document policy;  // all policy files merged, in the order listed
 };
 
 struct LoadResult {
-  std::optional<Config> config;                  // nullopt when diagnostics is non-empty
+  std::optional<Config> config;  // nullopt when diagnostics is non-empty
   std::vector<policy::Diagnostic> diagnostics;
 };
 

@@ -12,13 +12,13 @@ namespace consent::config {
 enum class Mode { enforce, report_only, gateway };
 
 struct Timeouts {
-  std::chrono::milliseconds client_head{15'000};     // whole request head from the client (one deadline)
-  std::chrono::milliseconds connect{5'000};          // resolve + TCP connect upstream
-  std::chrono::milliseconds tls_handshake{10'000};   // each side
-  std::chrono::milliseconds first_byte{30'000};      // upstream starts answering
-  std::chrono::milliseconds idle{60'000};            // no bytes either way during an exchange
-  std::chrono::milliseconds keepalive{30'000};       // between exchanges
-  std::chrono::milliseconds tunnel_idle{300'000};    // CONNECT we do not inspect
+  std::chrono::milliseconds client_head{15'000};    // whole request head from the client (one deadline)
+  std::chrono::milliseconds connect{5'000};         // resolve + TCP connect upstream
+  std::chrono::milliseconds tls_handshake{10'000};  // each side
+  std::chrono::milliseconds first_byte{30'000};     // upstream starts answering
+  std::chrono::milliseconds idle{60'000};           // no bytes either way during an exchange
+  std::chrono::milliseconds keepalive{30'000};      // between exchanges
+  std::chrono::milliseconds tunnel_idle{300'000};   // CONNECT we do not inspect
   std::chrono::milliseconds shutdown_grace{10'000};
 };
 
@@ -28,11 +28,11 @@ struct Limits {
   std::size_t header_count = 128;
   std::size_t uri_bytes = 8 * 1024;
   std::size_t chunk_extension_bytes = 256;
-  std::size_t max_connections = 4096;                // more are answered 503 and closed
-  std::size_t upstream_pool_per_host = 16;           // idle keep-alive connections kept per host:port
+  std::size_t max_connections = 4096;       // more are answered 503 and closed
+  std::size_t upstream_pool_per_host = 16;  // idle keep-alive connections kept per host:port
   std::size_t upstream_pool_total = 1024;
-  std::size_t ledger_entries = 100'000;              // consent ledger LRU size
-  std::size_t log_queue_entries = 65'536;            // decision-log lines waiting for the writer
+  std::size_t ledger_entries = 100'000;    // consent ledger LRU size
+  std::size_t log_queue_entries = 65'536;  // decision-log lines waiting for the writer
 };
 
 // curl's --connect-to: HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT. Empty host/port = any; "*.example" allowed.
@@ -52,19 +52,19 @@ struct ProxyAuth {
 struct Settings {
   Mode mode = Mode::enforce;
   std::string listen = "127.0.0.1:8080";
-  unsigned workers = 0;                              // 0 = number of cores
-  std::string log = "-";                             // decision log: a file path, or "-" for stdout
-  bool log_all_exchanges = false;                    // also log allowed exchanges
-  bool log_full_urls = false;                        // debug only: keep query strings in the log
+  unsigned workers = 0;            // 0 = number of cores
+  std::string log = "-";           // decision log: a file path, or "-" for stdout
+  bool log_all_exchanges = false;  // also log allowed exchanges
+  bool log_full_urls = false;      // debug only: keep query strings in the log
   std::vector<ConnectTo> connect_to;
-  std::vector<std::string> allowed_clients{"127.0.0.0/8", "::1/128"};   // CIDR
+  std::vector<std::string> allowed_clients{"127.0.0.0/8", "::1/128"};  // CIDR
   std::vector<std::uint16_t> connect_ports{443};
   ProxyAuth auth;
   Timeouts timeouts;
   Limits limits;
-  std::string data_dir;                              // CA and state; empty = $XDG_DATA_HOME/consentgate
-  std::vector<std::string> upstream_ca;              // extra trust anchors (PEM files)
-  std::vector<std::string> policies;                 // policy files/dirs, relative to the config file
+  std::string data_dir;                  // CA and state; empty = $XDG_DATA_HOME/consentgate
+  std::vector<std::string> upstream_ca;  // extra trust anchors (PEM files)
+  std::vector<std::string> policies;     // policy files/dirs, relative to the config file
 };
 
 }  // namespace consent::config

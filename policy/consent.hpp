@@ -23,20 +23,20 @@ struct ConsentInputs {
 
 // Compiled from a Document by compile_consent(). Purpose indexes are the positions in Document::purposes.
 struct ConsentConfig {
-  std::vector<std::string> cookie_names;       // eu-consent and its aliases
+  std::vector<std::string> cookie_names;  // eu-consent and its aliases
   std::vector<std::string> tcf_cookie_names;
   std::int64_t lifetime_seconds = 0;
   std::vector<std::pair<std::string, PurposeIndex>> keys;  // purpose id or alias -> index, sorted by key
-  PurposeSet needs_consent;                    // purposes whose exemption is not `always`
+  PurposeSet needs_consent;                                // purposes whose exemption is not `always`
   struct TcfRule {
     PurposeIndex purpose = no_purpose;
-    std::uint32_t purposes_mask = 0;           // bit (n-1) for TCF purpose n
-    std::uint32_t special_features_mask = 0;   // bit (n-1) for special feature n
+    std::uint32_t purposes_mask = 0;          // bit (n-1) for TCF purpose n
+    std::uint32_t special_features_mask = 0;  // bit (n-1) for special feature n
   };
   std::vector<TcfRule> tcf;
   PurposeSet gpc_refuses;
-  PurposeSet override_refuses;                 // the user said no: always removed
-  struct Cmp {                                 // issue 5
+  PurposeSet override_refuses;  // the user said no: always removed
+  struct Cmp {                  // issue 5
     std::string cookie;
     std::string format;
     std::vector<std::pair<std::string, PurposeIndex>> categories;

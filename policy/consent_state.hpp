@@ -18,30 +18,39 @@ enum class ConsentStatus : std::uint8_t {
 };
 
 struct ConsentState {
-  PurposeSet granted;                        // non-exempt purposes granted; exempt ones are implied by decide()
+  PurposeSet granted;  // non-exempt purposes granted; exempt ones are implied by decide()
   ConsentStatus status = ConsentStatus::missing;
   ConsentSource source = ConsentSource::none;
-  bool gpc = false;                          // Sec-GPC: 1 was present and narrowed `granted`
-  std::int64_t timestamp = 0;                // epoch seconds of the choice; 0 = unknown
+  bool gpc = false;            // Sec-GPC: 1 was present and narrowed `granted`
+  std::int64_t timestamp = 0;  // epoch seconds of the choice; 0 = unknown
   bool operator==(const ConsentState&) const noexcept = default;
 };
 
 [[nodiscard]] constexpr std::string_view to_string(ConsentStatus s) noexcept {
   switch (s) {
-    case ConsentStatus::missing: return "missing";
-    case ConsentStatus::valid: return "valid";
-    case ConsentStatus::malformed: return "malformed";
-    case ConsentStatus::expired: return "expired";
+    case ConsentStatus::missing:
+      return "missing";
+    case ConsentStatus::valid:
+      return "valid";
+    case ConsentStatus::malformed:
+      return "malformed";
+    case ConsentStatus::expired:
+      return "expired";
   }
   return "missing";
 }
 [[nodiscard]] constexpr std::string_view to_string(ConsentSource s) noexcept {
   switch (s) {
-    case ConsentSource::none: return "none";
-    case ConsentSource::eu_consent: return "eu-consent";
-    case ConsentSource::tcf: return "tcf";
-    case ConsentSource::cmp: return "cmp";
-    case ConsentSource::ledger: return "ledger";
+    case ConsentSource::none:
+      return "none";
+    case ConsentSource::eu_consent:
+      return "eu-consent";
+    case ConsentSource::tcf:
+      return "tcf";
+    case ConsentSource::cmp:
+      return "cmp";
+    case ConsentSource::ledger:
+      return "ledger";
   }
   return "none";
 }

@@ -15,25 +15,25 @@ enum class Verdict : std::uint8_t { allow, strip_cookies, block };
 // A blocked request is answered locally with something harmless for its context.
 enum class Surrogate : std::uint8_t {
   none,
-  no_content,     // 204 (xhr/beacon/unknown)
-  gif,            // 200, 1x1 transparent GIF (images, email pixels)
-  empty_js,       // 200, application/javascript, empty body
-  empty_css,      // 200, text/css, empty body
-  forbidden_page, // 403 page explaining the block (documents, iframes, CONNECT)
+  no_content,      // 204 (xhr/beacon/unknown)
+  gif,             // 200, 1x1 transparent GIF (images, email pixels)
+  empty_js,        // 200, application/javascript, empty body
+  empty_css,       // 200, text/css, empty body
+  forbidden_page,  // 403 page explaining the block (documents, iframes, CONNECT)
 };
 
 // Stable reason codes (snake_case, never renamed once released).
 namespace reason {
-inline constexpr std::string_view no_rule = "no_rule";                       // no tracker rule matched
-inline constexpr std::string_view allow_listed = "allow_listed";             // operator allow-list
-inline constexpr std::string_view exempt = "exempt";                         // strictly-necessary purpose
+inline constexpr std::string_view no_rule = "no_rule";            // no tracker rule matched
+inline constexpr std::string_view allow_listed = "allow_listed";  // operator allow-list
+inline constexpr std::string_view exempt = "exempt";              // strictly-necessary purpose
 inline constexpr std::string_view exempt_first_party_audience = "exempt_first_party_audience";
 inline constexpr std::string_view purpose_granted = "purpose_granted";
 inline constexpr std::string_view purpose_not_granted = "purpose_not_granted";  // consent valid, purpose refused
-inline constexpr std::string_view consent_missing = "consent_missing";        // no signal: silence is refusal
+inline constexpr std::string_view consent_missing = "consent_missing";          // no signal: silence is refusal
 inline constexpr std::string_view consent_malformed = "consent_malformed";
 inline constexpr std::string_view consent_expired = "consent_expired";
-inline constexpr std::string_view gpc_refused = "gpc_refused";               // Sec-GPC narrowed it away
+inline constexpr std::string_view gpc_refused = "gpc_refused";                        // Sec-GPC narrowed it away
 inline constexpr std::string_view first_party_navigation = "first_party_navigation";  // not blocked, cookies judged
 inline constexpr std::string_view email_pixel_heuristic = "email_pixel_heuristic";
 inline constexpr std::string_view cookie_of_blocked_host = "cookie_of_blocked_host";
@@ -57,8 +57,8 @@ struct CookieRemoval {
 };
 
 struct CookieHeaderResult {
-  std::string header;                   // rewritten value; empty means "drop the header"
-  bool changed = false;                 // false: forward the original bytes untouched
+  std::string header;    // rewritten value; empty means "drop the header"
+  bool changed = false;  // false: forward the original bytes untouched
   std::vector<CookieRemoval> removed;
 };
 
@@ -66,8 +66,8 @@ enum class SetCookieAction : std::uint8_t { keep, drop, cap };
 
 struct SetCookieResult {
   SetCookieAction action = SetCookieAction::keep;
-  std::string header;                   // the value to send when action == cap (rewritten lifetime)
-  std::string name;                     // cookie name (for logs; never the value)
+  std::string header;  // the value to send when action == cap (rewritten lifetime)
+  std::string name;    // cookie name (for logs; never the value)
   PurposeIndex purpose = no_purpose;
   std::string_view rule_id;
   std::string_view reason = reason::no_rule;

@@ -25,27 +25,27 @@ struct Located {
 };
 
 enum class Exemption : std::uint8_t {
-  none,                   // needs consent
-  always,                 // strictly necessary: never needs consent
-  first_party_audience,   // CNIL audience-measurement exemption: first-party only, cookies <= 13 months
+  none,                  // needs consent
+  always,                // strictly necessary: never needs consent
+  first_party_audience,  // CNIL audience-measurement exemption: first-party only, cookies <= 13 months
 };
 
 struct PurposeDef {
-  std::string id;                       // "audience-measurement"; [a-z0-9-]+
-  std::string label;                    // human label for pages and reports
+  std::string id;     // "audience-measurement"; [a-z0-9-]+
+  std::string label;  // human label for pages and reports
   Exemption exemption = Exemption::none;
-  std::vector<std::string> aliases;     // other keys accepted in consent cookies ("analytics", "statistics")
+  std::vector<std::string> aliases;  // other keys accepted in consent cookies ("analytics", "statistics")
   SourceLocation where;
 };
 
 // One tracker: a purpose and the ways to recognise it. Rule ids in decisions are "<id>/domains[i]",
 // "<id>/cookies[i]", "<id>/urls[i]".
 struct TrackerRule {
-  std::string id;                       // unique across the whole policy, e.g. "google-analytics"
-  Located purpose;                      // a PurposeDef id or alias
-  std::vector<Located> domains;         // host suffixes: "google-analytics.com" matches it and every subdomain
-  std::vector<Located> cookies;         // cookie-name patterns: exact "_gid", prefix/glob "_ga_*", "*_fbp"
-  std::vector<Located> urls;            // RE2, matched against "host/path?query" (no scheme), unanchored
+  std::string id;                // unique across the whole policy, e.g. "google-analytics"
+  Located purpose;               // a PurposeDef id or alias
+  std::vector<Located> domains;  // host suffixes: "google-analytics.com" matches it and every subdomain
+  std::vector<Located> cookies;  // cookie-name patterns: exact "_gid", prefix/glob "_ga_*", "*_fbp"
+  std::vector<Located> urls;     // RE2, matched against "host/path?query" (no scheme), unanchored
   // When true, cookies matched by this rule count only when set/sent first-party (e.g. a site's own
   // "_ga"): used to scope audience-measurement exemptions.
   bool first_party_only = false;
@@ -56,26 +56,26 @@ struct TrackerRule {
 // (e.g. advertising-personalised = P1 and P3 and P4). Vendors are not mapped (a future extension).
 struct TcfMapping {
   Located purpose;
-  std::vector<int> tcf_purposes;        // 1..11
-  std::vector<int> special_features;    // 1..2, optional: also required when listed
+  std::vector<int> tcf_purposes;      // 1..11
+  std::vector<int> special_features;  // 1..2, optional: also required when listed
   SourceLocation where;
 };
 
 // A consent-management platform cookie (issue 5). format names a parser known to the engine:
 // "tarteaucitron", "didomi", "onetrust", "cookiebot", "axeptio", "klaro".
 struct CmpSource {
-  std::string cookie;                   // cookie name
+  std::string cookie;  // cookie name
   std::string format;
   std::map<std::string, Located> categories;  // CMP category or vendor -> our purpose id
   SourceLocation where;
 };
 
 struct ConsentSettings {
-  std::vector<std::string> cookie_names{"eu-consent"};   // first is canonical; others are aliases ("eu.consent")
+  std::vector<std::string> cookie_names{"eu-consent"};  // first is canonical; others are aliases ("eu.consent")
   std::vector<std::string> tcf_cookie_names{"euconsent-v2", "eupubconsent-v2"};
   std::int64_t lifetime_seconds = 6LL * 30 * 24 * 3600;  // a choice older than this (per its ts) is refusal
   std::vector<TcfMapping> tcf;
-  std::vector<Located> gpc_refuses;     // purposes refused when Sec-GPC: 1
+  std::vector<Located> gpc_refuses;  // purposes refused when Sec-GPC: 1
   // The user's own standing choices (personal proxy): purpose id -> allowed. Effective consent is the
   // site's AND this; a purpose absent here is not narrowed.
   std::map<std::string, bool> user_override;
@@ -85,20 +85,20 @@ struct ConsentSettings {
 // Caps applied to Set-Cookie lifetimes that are kept.
 struct CookieCaps {
   std::int64_t audience_max_age_seconds = 13LL * 30 * 24 * 3600 + 5 * 24 * 3600;  // 13 months (395 days)
-  std::int64_t consent_max_age_seconds = 6LL * 30 * 24 * 3600 + 3 * 24 * 3600;   // 6 months (183 days)
+  std::int64_t consent_max_age_seconds = 6LL * 30 * 24 * 3600 + 3 * 24 * 3600;    // 6 months (183 days)
 };
 
 // Email-pixel heuristics (issue 5): an image fetched from an email context with a long unique token.
 struct EmailHeuristics {
   bool enabled = false;
-  std::vector<Located> webmail_origins;        // sites whose pages show emails ("mail.example.com")
-  std::vector<Located> mail_user_agents;       // RE2 on User-Agent ("Thunderbird", "Outlook")
-  std::size_t min_token_length = 20;           // a path segment or query value this long counts as a token
+  std::vector<Located> webmail_origins;   // sites whose pages show emails ("mail.example.com")
+  std::vector<Located> mail_user_agents;  // RE2 on User-Agent ("Thunderbird", "Outlook")
+  std::size_t min_token_length = 20;      // a path segment or query value this long counts as a token
 };
 
 struct Document {
-  std::string name;                     // e.g. "consentgate default pack"
-  std::string version;                  // the pack's own version string
+  std::string name;     // e.g. "consentgate default pack"
+  std::string version;  // the pack's own version string
   std::vector<PurposeDef> purposes;
   std::vector<TrackerRule> trackers;
   ConsentSettings consent;

@@ -19,8 +19,8 @@ namespace consent::policy {
 class Engine;
 
 struct BuildResult {
-  std::shared_ptr<const Engine> engine;      // null when diagnostics is non-empty
-  std::vector<Diagnostic> diagnostics;       // every problem found, not only the first
+  std::shared_ptr<const Engine> engine;  // null when diagnostics is non-empty
+  std::vector<Diagnostic> diagnostics;   // every problem found, not only the first
 };
 
 struct EngineSummary {
@@ -54,7 +54,7 @@ class Engine {
   // Purposes.
   [[nodiscard]] std::size_t purpose_count() const noexcept;
   [[nodiscard]] PurposeIndex find_purpose(std::string_view id_or_alias) const noexcept;  // no_purpose if unknown
-  [[nodiscard]] std::string_view purpose_id(PurposeIndex p) const noexcept;             // "" for no_purpose
+  [[nodiscard]] std::string_view purpose_id(PurposeIndex p) const noexcept;              // "" for no_purpose
   [[nodiscard]] std::string_view purpose_label(PurposeIndex p) const noexcept;
   [[nodiscard]] Exemption purpose_exemption(PurposeIndex p) const noexcept;
   [[nodiscard]] PurposeSet exempt_purposes() const noexcept;  // Exemption::always only

@@ -16,11 +16,19 @@ inline constexpr PurposeIndex no_purpose = 0xFF;
 class PurposeSet {
  public:
   constexpr PurposeSet() noexcept = default;
-  static constexpr PurposeSet from_bits(std::uint64_t bits) noexcept { PurposeSet s; s.bits_ = bits; return s; }
+  static constexpr PurposeSet from_bits(std::uint64_t bits) noexcept {
+    PurposeSet s;
+    s.bits_ = bits;
+    return s;
+  }
   static constexpr PurposeSet all() noexcept { return from_bits(~std::uint64_t{0}); }
 
-  constexpr void insert(PurposeIndex p) noexcept { if (p < max_purposes) bits_ |= std::uint64_t{1} << p; }
-  constexpr void erase(PurposeIndex p) noexcept { if (p < max_purposes) bits_ &= ~(std::uint64_t{1} << p); }
+  constexpr void insert(PurposeIndex p) noexcept {
+    if (p < max_purposes) bits_ |= std::uint64_t{1} << p;
+  }
+  constexpr void erase(PurposeIndex p) noexcept {
+    if (p < max_purposes) bits_ &= ~(std::uint64_t{1} << p);
+  }
   [[nodiscard]] constexpr bool contains(PurposeIndex p) const noexcept {
     return p < max_purposes && (bits_ >> p & 1U) != 0;
   }

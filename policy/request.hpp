@@ -18,8 +18,8 @@ struct Request {
   std::string_view path_and_query;  // origin-form, starts with '/'
   std::string_view first_party;     // registrable domain of the page the request is made from; empty if unknown
   FetchDest dest = FetchDest::unknown;
-  bool is_navigation = false;       // top-level navigation: the host is its own first party
-  bool has_referer = false;         // email heuristics: a pixel fetched from a mail client has none
+  bool is_navigation = false;  // top-level navigation: the host is its own first party
+  bool has_referer = false;    // email heuristics: a pixel fetched from a mail client has none
   std::string_view user_agent;
   ConsentState consent;
 };

@@ -11,15 +11,15 @@ namespace consent::policy {
 inline constexpr std::size_t max_set_cookie_bytes = 8192;  // named limit: longer headers are invalid
 
 struct SetCookie {
-  std::string_view name;                  // views into the parsed header value
+  std::string_view name;  // views into the parsed header value
   std::string_view value;
-  std::optional<std::int64_t> max_age;    // seconds, as sent (may be <= 0: deletion)
-  std::optional<std::int64_t> expires;    // epoch seconds, parsed with the §5.1.1 cookie-date algorithm
-  std::string_view domain;                // without a leading '.', as sent (not lower-cased)
+  std::optional<std::int64_t> max_age;  // seconds, as sent (may be <= 0: deletion)
+  std::optional<std::int64_t> expires;  // epoch seconds, parsed with the §5.1.1 cookie-date algorithm
+  std::string_view domain;              // without a leading '.', as sent (not lower-cased)
   std::string_view path;
   bool secure = false;
   bool http_only = false;
-  std::string_view same_site;             // "Strict", "Lax", "None" or empty
+  std::string_view same_site;  // "Strict", "Lax", "None" or empty
   bool partitioned = false;
 };
 

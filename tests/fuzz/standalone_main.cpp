@@ -45,12 +45,29 @@ int main(int argc, char** argv) {
     const int edits = 1 + static_cast<int>(rng() % 4);
     for (int e = 0; e < edits; ++e) {
       switch (rng() % 6) {
-        case 0: if (!s.empty()) s[rng() % s.size()] = static_cast<char>(rng()); break;
-        case 1: if (!s.empty()) s.resize(rng() % s.size()); break;
-        case 2: s.insert(rng() % (s.size() + 1), 1, static_cast<char>(rng())); break;
-        case 3: { const auto& o = corpus[rng() % corpus.size()]; s += o.substr(0, rng() % (o.size() + 1)); break; }
-        case 4: if (!s.empty() && s.size() < max_input_bytes / 2) { auto p = rng() % s.size(); s.insert(p, s.substr(p, rng() % 64)); } break;
-        default: if (!s.empty()) s.erase(rng() % s.size(), 1 + rng() % 8); break;
+        case 0:
+          if (!s.empty()) s[rng() % s.size()] = static_cast<char>(rng());
+          break;
+        case 1:
+          if (!s.empty()) s.resize(rng() % s.size());
+          break;
+        case 2:
+          s.insert(rng() % (s.size() + 1), 1, static_cast<char>(rng()));
+          break;
+        case 3: {
+          const auto& o = corpus[rng() % corpus.size()];
+          s += o.substr(0, rng() % (o.size() + 1));
+          break;
+        }
+        case 4:
+          if (!s.empty() && s.size() < max_input_bytes / 2) {
+            auto p = rng() % s.size();
+            s.insert(p, s.substr(p, rng() % 64));
+          }
+          break;
+        default:
+          if (!s.empty()) s.erase(rng() % s.size(), 1 + rng() % 8);
+          break;
       }
     }
     if (s.size() > max_input_bytes) s.resize(max_input_bytes);
