@@ -1,0 +1,3 @@
+set(CONSENT_PROXY_CODEC_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/http_codec_placeholder.cpp
+)

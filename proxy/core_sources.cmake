@@ -1,0 +1,3 @@
+set(CONSENT_PROXY_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/core_placeholder.cpp
+)

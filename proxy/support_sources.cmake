@@ -1,0 +1,3 @@
+set(CONSENT_PROXY_SUPPORT_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/support_placeholder.cpp
+)

@@ -1,0 +1,5 @@
+add_executable(proxy_codec_tests ${CMAKE_CURRENT_LIST_DIR}/codec_placeholder_test.cpp)
+target_link_libraries(proxy_codec_tests PRIVATE consent::proxy consent::warnings Catch2::Catch2WithMain)
+target_compile_definitions(proxy_codec_tests PRIVATE CONSENT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  CONSENTGATE_BINARY="$<TARGET_FILE:consentgate>")
+catch_discover_tests(proxy_codec_tests TEST_PREFIX "proxy.codec." PROPERTIES LABELS proxy)

@@ -1,0 +1,6 @@
+add_executable(proxy_core_tests ${CMAKE_CURRENT_LIST_DIR}/core_placeholder_test.cpp)
+target_link_libraries(proxy_core_tests PRIVATE consent::proxy consent::warnings Catch2::Catch2WithMain)
+target_compile_definitions(proxy_core_tests PRIVATE CONSENT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  CONSENTGATE_BINARY="$<TARGET_FILE:consentgate>")
+catch_discover_tests(proxy_core_tests TEST_PREFIX "proxy.core." PROPERTIES LABELS proxy)
+add_dependencies(proxy_core_tests consentgate)
