@@ -1,0 +1,76 @@
+#pragma once
+// Cookie-name patterns, matched case-sensitively (cookie names are):
+//   exact   "_gid"          hash map, O(name length)
+//   prefix  "_ga_*"         one '*', at the end: probed per distinct prefix length, O(name length)
+//   glob    "*_fbp", "AMP_*_token"   '*' anywhere (any run, even empty); few, checked last
+// Matches come in tiers, most specific first: exact, then prefixes from the longest, then globs.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace consent::policy {
+
+inline constexpr std::size_t max_cookie_pattern_bytes = 256;  // named limit on one pattern
+
+// nullopt when valid, else the reason in words, as used in
+//   "a b" is not a cookie-name pattern (invalid character ' ' at offset 1)
+[[nodiscard]] std::optional<std::string> cookie_pattern_error(std::string_view pattern);
+
+class CookieMatcher {
+ public:
+  enum class Tier : std::uint8_t { exact, prefix, glob };
+
+  // Returns the reason when the pattern is invalid (nothing added). Several values may share a pattern.
+  std::optional<std::string> add(std::string_view pattern, std::uint32_t value);
+
+  // Calls visit(value, tier) for every pattern matching `name`, tier by tier (exact, longest prefix first,
+  // globs). visit returns true when it counted the match; after the first tier in which some match was
+  // counted, no less specific tier is visited. Never allocates.
+  template <class Visit>
+  void match(std::string_view name, Visit&& visit) const;
+
+  [[nodiscard]] std::size_t size() const noexcept { return pattern_count_; }
+
+ private:
+  struct TransparentHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Table = std::unordered_map<std::string, std::vector<std::uint32_t>, TransparentHash, std::equal_to<>>;
+  struct Glob {
+    std::string pattern;
+    std::uint32_t value;
+  };
+
+  [[nodiscard]] static bool glob_matches(std::string_view pattern, std::string_view name) noexcept;
+
+  Table exact_;
+  Table prefixes_;                           // key: the prefix without its '*'
+  std::vector<std::size_t> prefix_lengths_;  // distinct, descending
+  std::vector<Glob> globs_;
+  std::size_t pattern_count_ = 0;
+};
+
+template <class Visit>
+void CookieMatcher::match(std::string_view name, Visit&& visit) const {
+  bool counted = false;
+  if (!exact_.empty()) {
+    if (auto it = exact_.find(name); it != exact_.end())
+      for (std::uint32_t v : it->second) counted = visit(v, Tier::exact) || counted;
+    if (counted) return;
+  }
+  for (std::size_t length : prefix_lengths_) {
+    if (length > name.size()) continue;
+    if (auto it = prefixes_.find(name.substr(0, length)); it != prefixes_.end())
+      for (std::uint32_t v : it->second) counted = visit(v, Tier::prefix) || counted;
+  }
+  if (counted) return;
+  for (const Glob& g : globs_)
+    if (glob_matches(g.pattern, name)) visit(g.value, Tier::glob);
+}
+
+}  // namespace consent::policy

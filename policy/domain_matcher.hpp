@@ -1,0 +1,68 @@
+#pragma once
+// Host-suffix matching that never scans the list: a lookup hashes each suffix of the host that starts at
+// a label boundary (longest first) and probes one open-addressing table, so it costs O(labels in the host)
+// whatever the number of patterns.
+//
+// Patterns:
+//   "example.com"    the host itself and every subdomain ("a.example.com", "x.a.example.com")
+//   "*.example.com"  subdomains only
+// Patterns are ASCII (A-labels); upper case is folded and one trailing dot is ignored, on patterns and hosts.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace consent::policy {
+
+inline constexpr std::size_t max_domain_pattern_bytes = 253;  // RFC 1035 §2.3.4, without the trailing dot
+inline constexpr std::size_t max_domain_label_bytes = 63;
+
+// Checks one domain pattern. nullopt when valid, else the reason in words, e.g. "empty label", as used in
+//   "*.stats..example" is not a domain pattern (empty label)
+[[nodiscard]] std::optional<std::string> domain_pattern_error(std::string_view pattern);
+
+// The canonical form of a valid pattern (lower case, no trailing dot), "*." kept.
+[[nodiscard]] std::string canonical_domain_pattern(std::string_view pattern);
+
+class DomainMatcher {
+ public:
+  // Adds a pattern carrying `value` (the caller's rule number). Returns the reason when the pattern is
+  // invalid (see domain_pattern_error), in which case nothing is added. Several values may share a pattern.
+  std::optional<std::string> add(std::string_view pattern, std::uint32_t value);
+
+  // Freezes the table; add() must not be called afterwards, match() only afterwards.
+  void compile();
+
+  // The values of the longest pattern that matches `host` (in the order they were added, "*." patterns
+  // first), or an empty span. The span points into the matcher. Never allocates.
+  [[nodiscard]] std::span<const std::uint32_t> match(std::string_view host) const noexcept;
+
+  [[nodiscard]] std::size_t size() const noexcept { return pattern_count_; }
+
+ private:
+  struct Pending {
+    std::string suffix;
+    bool subdomains_only;
+    std::uint32_t value;
+    std::uint32_t order;
+  };
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t key_offset = 0;  // into keys_
+    std::uint32_t key_bytes = 0;   // 0 = empty slot (keys are never empty)
+    std::uint32_t values_begin = 0;
+    std::uint32_t subdomain_only_count = 0;  // values_[begin, begin + n): "*." patterns
+    std::uint32_t count = 0;                 // all values of this suffix
+  };
+
+  std::vector<Pending> pending_;
+  std::vector<Slot> slots_;  // power-of-two size
+  std::string keys_;
+  std::vector<std::uint32_t> values_;
+  std::size_t pattern_count_ = 0;
+};
+
+}  // namespace consent::policy
