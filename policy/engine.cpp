@@ -22,15 +22,16 @@
 //     `email-tracking` purpose that is not granted: a third-party image fetch (dest image, or unknown dest
 //     with an image or extension-less path) from an email context (no Referer, a mail User-Agent, or a
 //     webmail first party) whose URL carries a token (a run of >= min_token_length [A-Za-z0-9_-] with a
-//     letter and a digit, and few '-'/'_', so that "newsletter-header-image" is not one) -> block, gif,
+//     piece mixing letters and digits, so that "newsletter-header-2024" is not one) -> block, gif,
 //     email_pixel_heuristic. Rules outrank heuristics: a host that some rule judged is not guessed at.
 //  5. Otherwise allow, no_rule.
 // Fail closed: a ConsentState whose status is not `valid` grants nothing, whatever its `granted` bits.
 //
 // Cookie header (filter_cookie_header): each cookie name is judged like a rule (tiers: exact names, then
-// prefixes, then globs; most restrictive within the first tier that applies; first_party_only rules apply
-// only first-party). Refused -> removed with the consent reason. On a third-party tracker host whose
-// purpose is refused, every cookie not exempt `always` is removed (cookie_of_blocked_host).
+// prefixes, then globs; most restrictive within the first tier that applies). first_party_only rules apply
+// only first-party, and there they outrank the general rules of their tier. Refused -> removed with the consent reason.
+// On a third-party tracker host whose purpose is refused, every cookie not exempt `always` is removed
+// (cookie_of_blocked_host).
 //
 // Set-Cookie (filter_set_cookie): unparseable -> drop (set_cookie_invalid); blocked tracker host -> drop
 // unless exempt; refused cookie name -> drop; consent cookies -> capped to caps.consent_max_age_seconds;
@@ -281,26 +282,41 @@ bool is_token_byte(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
-// A long unique-looking token: one per recipient is what makes a pixel a tracker.
+// A long unique-looking token: one per recipient is what makes a pixel a tracker. A run of token bytes
+// qualifies when it is long enough and one of its '-'/'_'-separated pieces mixes letters and digits over
+// at least min_piece_length bytes: ids (hex, base64url, UUIDs) do, descriptive file names
+// ("newsletter-header-2024") do not.
 bool carries_token(std::string_view path_and_query, std::size_t min_length) noexcept {
+  constexpr std::size_t min_piece_length = 6;
   std::size_t run = 0;
-  std::size_t separators = 0;
+  std::size_t piece = 0;
   bool letter = false;
   bool digit = false;
-  const auto qualifies = [&] { return run >= min_length && letter && digit && separators * 8 <= run; };
+  bool mixed = false;
+  const auto end_piece = [&] {
+    mixed = mixed || (piece >= min_piece_length && letter && digit);
+    piece = 0;
+    letter = digit = false;
+  };
   for (char c : path_and_query) {
     if (is_token_byte(c)) {
       ++run;
-      separators += (c == '-' || c == '_') ? 1U : 0U;
+      if (c == '-' || c == '_') {
+        end_piece();
+        continue;
+      }
+      ++piece;
       letter = letter || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
       digit = digit || (c >= '0' && c <= '9');
       continue;
     }
-    if (qualifies()) return true;
-    run = separators = 0;
-    letter = digit = false;
+    end_piece();
+    if (run >= min_length && mixed) return true;
+    run = 0;
+    mixed = false;
   }
-  return qualifies();
+  end_piece();
+  return run >= min_length && mixed;
 }
 
 }  // namespace
@@ -310,7 +326,7 @@ struct Engine::Impl {
   std::vector<PurposeInfo> purposes;
   std::vector<std::pair<std::string, PurposeIndex>> keys;  // id or alias -> index, sorted
   PurposeSet exempt_always;
-  std::vector<Entry> entries;              // matcher values index this; never resized after build
+  std::vector<Entry> entries;               // matcher values index this; never resized after build
   std::vector<std::string> allow_rule_ids;  // "allow_domains[i]"
   DomainMatcher allow;
   DomainMatcher domains;
@@ -376,15 +392,20 @@ struct Engine::Impl {
   };
 
   [[nodiscard]] CookieJudgement judge_cookie(std::string_view name, bool first_party, const ConsentState& c) const {
-    CookieJudgement j;
+    // A first_party_only rule that applies is the operator scoping this very cookie to their own site
+    // (a first-party "_ga" measured as exempt audience): within a tier it outranks the general rules,
+    // which would otherwise always be the more restrictive. Across tiers the more specific tier wins.
+    CookieJudgement general;
+    CookieJudgement scoped;
     cookies.match(name, [&](std::uint32_t e, CookieMatcher::Tier) {
       const Entry& entry = entries[e];
       if (entry.first_party_only && !first_party) return false;
+      CookieJudgement& j = entry.first_party_only ? scoped : general;
       const Outcome o = judge(entry.purpose, first_party, c);
       if (!j.matched || o > j.outcome) j = {true, o, e};
       return true;
     });
-    return j;
+    return scoped.matched ? scoped : general;
   }
 
   [[nodiscard]] bool is_consent_cookie(std::string_view name) const noexcept {
@@ -435,11 +456,12 @@ BuildResult Engine::build(const Document& doc) {
     if (auto [it, inserted] = key_owner.emplace(p.id, i); !inserted) {
       const PurposeDef& first = doc.purposes[it->second];
       if (first.id == p.id)
-        diags.push_back({p.where, key_path,
-                         "duplicate purpose " + quote(p.id) + " (first defined at " + location_text(first.where) + ")"});
+        diags.push_back(
+            {p.where, key_path,
+             "duplicate purpose " + quote(p.id) + " (first defined at " + location_text(first.where) + ")"});
       else
-        diags.push_back({p.where, key_path, "purpose id " + quote(p.id) + " is already an alias of purpose " +
-                                                quote(first.id)});
+        diags.push_back(
+            {p.where, key_path, "purpose id " + quote(p.id) + " is already an alias of purpose " + quote(first.id)});
     }
     for (std::size_t a = 0; a < p.aliases.size(); ++a) {
       const std::string& alias = p.aliases[a];
@@ -449,8 +471,9 @@ BuildResult Engine::build(const Document& doc) {
         continue;
       }
       if (auto [it, inserted] = key_owner.emplace(alias, i); !inserted && it->second != i)
-        diags.push_back({p.where, alias_path,
-                         "alias " + quote(alias) + " is already used by purpose " + quote(doc.purposes[it->second].id)});
+        diags.push_back(
+            {p.where, alias_path,
+             "alias " + quote(alias) + " is already used by purpose " + quote(doc.purposes[it->second].id)});
     }
     if (i < max_purposes) {
       m.purposes.push_back({p.id, p.label, p.exemption});
@@ -495,13 +518,14 @@ BuildResult Engine::build(const Document& doc) {
                            location_text(doc.trackers[it->second].where) + ")"});
     }
     const PurposeIndex purpose = resolve(rule.purpose.value);
-    if (purpose == no_purpose) diags.push_back({rule.purpose.where, base + ".purpose", unknown_purpose(rule.purpose.value)});
+    if (purpose == no_purpose)
+      diags.push_back({rule.purpose.where, base + ".purpose", unknown_purpose(rule.purpose.value)});
     if (rule.domains.empty() && rule.cookies.empty() && rule.urls.empty())
       diags.push_back({rule.where, base, "tracker " + quote(rule.id) + " has no domains, cookies or urls"});
 
     const auto add_entry = [&](PatternKind kind, const char* list, std::size_t i, std::string pattern) {
-      m.entries.push_back(
-          {rule.id + "/" + list + "[" + std::to_string(i) + "]", purpose, rule.first_party_only, kind, std::move(pattern)});
+      m.entries.push_back({rule.id + "/" + list + "[" + std::to_string(i) + "]", purpose, rule.first_party_only, kind,
+                           std::move(pattern)});
       return static_cast<std::uint32_t>(m.entries.size() - 1);
     };
     for (std::size_t i = 0; i < rule.domains.size(); ++i) {
@@ -551,16 +575,19 @@ BuildResult Engine::build(const Document& doc) {
 
   // Caps.
   if (doc.caps.audience_max_age_seconds <= 0)
-    diags.push_back({{}, "caps.audience_max_age_seconds",
+    diags.push_back({{},
+                     "caps.audience_max_age_seconds",
                      "must be positive (got " + std::to_string(doc.caps.audience_max_age_seconds) + ")"});
   if (doc.caps.consent_max_age_seconds <= 0)
-    diags.push_back({{}, "caps.consent_max_age_seconds",
+    diags.push_back({{},
+                     "caps.consent_max_age_seconds",
                      "must be positive (got " + std::to_string(doc.caps.consent_max_age_seconds) + ")"});
 
   // Email heuristics.
   const EmailHeuristics& email = doc.email;
   if (email.enabled && email.min_token_length < min_email_token_length)
-    diags.push_back({{}, "email.min_token_length",
+    diags.push_back({{},
+                     "email.min_token_length",
                      "must be at least " + std::to_string(min_email_token_length) + " (got " +
                          std::to_string(email.min_token_length) + ")"});
   for (std::size_t i = 0; i < email.webmail_origins.size(); ++i) {
@@ -736,8 +763,7 @@ CookieHeaderResult Engine::filter_cookie_header(const Request& r, std::string_vi
   return result;
 }
 
-SetCookieResult Engine::filter_set_cookie(const Request& r, std::string_view set_cookie_value,
-                                          std::int64_t now) const {
+SetCookieResult Engine::filter_set_cookie(const Request& r, std::string_view set_cookie_value, std::int64_t now) const {
   const Impl& m = *impl_;
   SetCookieResult result;
   const std::optional<SetCookie> cookie = parse_set_cookie(set_cookie_value);
