@@ -44,43 +44,59 @@ std::optional<std::string> CookieMatcher::add(std::string_view pattern, std::uin
   if (star == std::string_view::npos) {
     exact_[std::string(pattern)].push_back(value);
   } else if (star == pattern.size() - 1) {
-    const std::string_view prefix = pattern.substr(0, star);
-    prefixes_[std::string(prefix)].push_back(value);
-    if (std::find(prefix_lengths_.begin(), prefix_lengths_.end(), prefix.size()) == prefix_lengths_.end()) {
-      prefix_lengths_.push_back(prefix.size());
-      std::sort(prefix_lengths_.begin(), prefix_lengths_.end(), std::greater<>());
+    std::uint32_t node = 0;
+    for (char c : pattern.substr(0, star)) {
+      auto& children = trie_[node].children;
+      auto it = std::lower_bound(children.begin(), children.end(), c,
+                                 [](const auto& edge, char b) { return edge.first < b; });
+      if (it == children.end() || it->first != c) {
+        const auto created = static_cast<std::uint32_t>(trie_.size());
+        children.insert(it, {c, created});
+        trie_.emplace_back();  // invalidates `children`: not used below
+        node = created;
+      } else {
+        node = it->second;
+      }
     }
+    // A prefix pattern with an empty prefix ("*") was refused by cookie_pattern_error, so node != 0.
+    trie_[node].values.push_back(value);
   } else {
-    std::string collapsed;  // "a**b" == "a*b": keeps the matcher's backtracking linear in practice
-    for (char c : pattern)
-      if (c != '*' || collapsed.empty() || collapsed.back() != '*') collapsed += c;
-    globs_.push_back({std::move(collapsed), value});
+    Glob glob;
+    glob.value = value;
+    const std::size_t last = pattern.rfind('*');
+    glob.head = std::string(pattern.substr(0, star));
+    glob.tail = std::string(pattern.substr(last + 1));
+    const std::string_view inner = pattern.substr(star + 1, last - star);  // "" when one star; ends with '*'
+    std::size_t pos = 0;
+    while (pos < inner.size()) {
+      const std::size_t next = inner.find('*', pos);
+      if (next > pos) glob.middle.emplace_back(inner.substr(pos, next - pos));
+      pos = next + 1;
+    }
+    globs_.push_back(std::move(glob));
   }
   return std::nullopt;
 }
 
-bool CookieMatcher::glob_matches(std::string_view pattern, std::string_view name) noexcept {
-  // Greedy with one backtrack point (the last '*'): O(pattern * name) at worst, patterns are short.
-  std::size_t p = 0;
-  std::size_t n = 0;
-  std::size_t star = std::string_view::npos;
-  std::size_t resume = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      resume = n;
-    } else if (p < pattern.size() && pattern[p] == name[n]) {
-      ++p;
-      ++n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++resume;
-    } else {
-      return false;
-    }
+std::uint32_t CookieMatcher::child(std::uint32_t node, char c) const noexcept {
+  const auto& children = trie_[node].children;
+  auto it =
+      std::lower_bound(children.begin(), children.end(), c, [](const auto& edge, char b) { return edge.first < b; });
+  return it != children.end() && it->first == c ? it->second : 0;
+}
+
+bool CookieMatcher::glob_matches(const Glob& glob, std::string_view name) noexcept {
+  // With '*' as the only operator, matching each literal piece at its leftmost possible place is exact:
+  // a later place never leaves more room for what follows. Linear in the name per piece, no backtracking.
+  if (name.size() < glob.head.size() + glob.tail.size()) return false;
+  if (!name.starts_with(glob.head) || !name.ends_with(glob.tail)) return false;
+  std::string_view rest = name.substr(glob.head.size(), name.size() - glob.head.size() - glob.tail.size());
+  for (const std::string& piece : glob.middle) {
+    const std::size_t at = rest.find(piece);
+    if (at == std::string_view::npos) return false;
+    rest.remove_prefix(at + piece.size());
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  return true;
 }
 
 }  // namespace consent::policy

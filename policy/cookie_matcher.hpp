@@ -1,9 +1,11 @@
 #pragma once
 // Cookie-name patterns, matched case-sensitively (cookie names are):
 //   exact   "_gid"          hash map, O(name length)
-//   prefix  "_ga_*"         one '*', at the end: probed per distinct prefix length, O(name length)
-//   glob    "*_fbp", "AMP_*_token"   '*' anywhere (any run, even empty); few, checked last
+//   prefix  "_ga_*"         one '*', at the end: a byte trie walked once along the name, O(name length)
+//   glob    "*_fbp", "AMP_*_token"   '*' anywhere (any run, even empty); few, checked last, each in
+//                           O(name length) (literal pieces found left to right)
 // Matches come in tiers, most specific first: exact, then prefixes from the longest, then globs.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -42,15 +44,21 @@ class CookieMatcher {
   };
   using Table = std::unordered_map<std::string, std::vector<std::uint32_t>, TransparentHash, std::equal_to<>>;
   struct Glob {
-    std::string pattern;
+    std::string head;                 // literal before the first '*'
+    std::string tail;                 // literal after the last '*'
+    std::vector<std::string> middle;  // literals between stars, in order
     std::uint32_t value;
   };
+  struct TrieNode {
+    std::vector<std::pair<char, std::uint32_t>> children;  // sorted by byte
+    std::vector<std::uint32_t> values;                     // prefixes ending here
+  };
 
-  [[nodiscard]] static bool glob_matches(std::string_view pattern, std::string_view name) noexcept;
+  [[nodiscard]] static bool glob_matches(const Glob& glob, std::string_view name) noexcept;
+  [[nodiscard]] std::uint32_t child(std::uint32_t node, char c) const noexcept;  // 0 = none (root is never a child)
 
   Table exact_;
-  Table prefixes_;                           // key: the prefix without its '*'
-  std::vector<std::size_t> prefix_lengths_;  // distinct, descending
+  std::vector<TrieNode> trie_{TrieNode{}};  // [0] is the root: the empty prefix
   std::vector<Glob> globs_;
   std::size_t pattern_count_ = 0;
 };
@@ -63,14 +71,20 @@ void CookieMatcher::match(std::string_view name, Visit&& visit) const {
       for (std::uint32_t v : it->second) counted = visit(v, Tier::exact) || counted;
     if (counted) return;
   }
-  for (std::size_t length : prefix_lengths_) {
-    if (length > name.size()) continue;
-    if (auto it = prefixes_.find(name.substr(0, length)); it != prefixes_.end())
-      for (std::uint32_t v : it->second) counted = visit(v, Tier::prefix) || counted;
+  // Prefixes: one walk down the trie, then the nodes passed that end a prefix, longest first.
+  std::array<std::uint32_t, max_cookie_pattern_bytes> path;
+  std::size_t depth = 0;
+  std::uint32_t node = 0;
+  for (std::size_t i = 0; i < name.size() && depth < path.size(); ++i) {
+    node = child(node, name[i]);
+    if (node == 0) break;
+    if (!trie_[node].values.empty()) path[depth++] = node;
   }
+  while (depth-- > 0)
+    for (std::uint32_t v : trie_[path[depth]].values) counted = visit(v, Tier::prefix) || counted;
   if (counted) return;
   for (const Glob& g : globs_)
-    if (glob_matches(g.pattern, name)) visit(g.value, Tier::glob);
+    if (glob_matches(g, name)) visit(g.value, Tier::glob);
 }
 
 }  // namespace consent::policy

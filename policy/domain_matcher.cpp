@@ -121,6 +121,9 @@ void DomainMatcher::compile() {
     std::size_t j = i;
     Slot slot;
     slot.hash = suffix_hash(pending_[i].suffix);
+    const auto labels =
+        static_cast<std::size_t>(std::count(pending_[i].suffix.begin(), pending_[i].suffix.end(), '.')) + 1;
+    label_counts_ |= std::uint64_t{1} << std::min<std::size_t>(labels, 63);
     slot.key_offset = static_cast<std::uint32_t>(keys_.size());
     slot.key_bytes = static_cast<std::uint32_t>(pending_[i].suffix.size());
     slot.values_begin = static_cast<std::uint32_t>(values_.size());
@@ -158,7 +161,8 @@ std::span<const std::uint32_t> DomainMatcher::match(std::string_view host) const
     if (i == 0 && n < probes.size()) probes[n++] = {0, h};
   }
   const std::size_t mask = slots_.size() - 1;
-  while (n-- > 0) {  // longest suffix first
+  while (n-- > 0) {  // longest suffix first; probes[n] is the suffix of n + 1 labels
+    if ((label_counts_ >> std::min<std::size_t>(n + 1, 63) & 1U) == 0) continue;
     const Probe probe = probes[n];
     const std::string_view suffix = host.substr(probe.start);
     for (std::size_t at = static_cast<std::size_t>(probe.hash) & mask; slots_[at].key_bytes != 0;

@@ -63,6 +63,7 @@ class DomainMatcher {
   std::string keys_;
   std::vector<std::uint32_t> values_;
   std::size_t pattern_count_ = 0;
+  std::uint64_t label_counts_ = 0;  // bit k: some pattern has k labels (63: 63 or more); unprobed otherwise
 };
 
 }  // namespace consent::policy
