@@ -73,6 +73,8 @@ std::optional<std::string> CookieMatcher::add(std::string_view pattern, std::uin
       if (next > pos) glob.middle.emplace_back(inner.substr(pos, next - pos));
       pos = next + 1;
     }
+    glob.needs = bytes_of(pattern);
+    glob.needs[static_cast<unsigned char>('*') >> 6] &= ~(std::uint64_t{1} << (static_cast<unsigned char>('*') & 63U));
     globs_.push_back(std::move(glob));
   }
   return std::nullopt;

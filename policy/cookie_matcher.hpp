@@ -43,11 +43,21 @@ class CookieMatcher {
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
   using Table = std::unordered_map<std::string, std::vector<std::uint32_t>, TransparentHash, std::equal_to<>>;
+  using ByteSet = std::array<std::uint64_t, 4>;
+  [[nodiscard]] static ByteSet bytes_of(std::string_view s) noexcept {
+    ByteSet set{};
+    for (char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      set[u >> 6] |= std::uint64_t{1} << (u & 63U);
+    }
+    return set;
+  }
   struct Glob {
     std::string head;                 // literal before the first '*'
     std::string tail;                 // literal after the last '*'
     std::vector<std::string> middle;  // literals between stars, in order
     std::uint32_t value;
+    ByteSet needs;  // every literal byte: a name lacking one cannot match, whatever the order
   };
   struct TrieNode {
     std::vector<std::pair<char, std::uint32_t>> children;  // sorted by byte
@@ -83,8 +93,14 @@ void CookieMatcher::match(std::string_view name, Visit&& visit) const {
   while (depth-- > 0)
     for (std::uint32_t v : trie_[path[depth]].values) counted = visit(v, Tier::prefix) || counted;
   if (counted) return;
-  for (const Glob& g : globs_)
+  if (globs_.empty()) return;
+  const ByteSet present = bytes_of(name);
+  for (const Glob& g : globs_) {
+    if ((g.needs[0] & ~present[0]) != 0 || (g.needs[1] & ~present[1]) != 0 || (g.needs[2] & ~present[2]) != 0 ||
+        (g.needs[3] & ~present[3]) != 0)
+      continue;
     if (glob_matches(g, name)) visit(g.value, Tier::glob);
+  }
 }
 
 }  // namespace consent::policy

@@ -319,6 +319,26 @@ bool carries_token(std::string_view path_and_query, std::size_t min_length) noex
   return run >= min_length && mixed;
 }
 
+// is_third_party without the Public Suffix List when the answer is certain, which is most of the time: two
+// hosts share a registrable domain only if they share a label-aligned suffix of at least two labels (a
+// single-label registrable domain is a host that is its own site, so both would be equal). Only hosts
+// sharing such a suffix ("a.bbc.co.uk" and "bbc.co.uk", or "x.co.uk" and "y.co.uk") ask libpsl.
+bool third_party(std::string_view host, std::string_view first_party) noexcept {
+  if (first_party.empty()) return true;
+  if (host == first_party) return false;
+  std::size_t i = host.size();
+  std::size_t j = first_party.size();
+  while (i > 0 && j > 0 && host[i - 1] == first_party[j - 1]) {
+    --i;
+    --j;
+  }
+  const std::string_view common = host.substr(i);
+  const bool aligned = (i == 0 || host[i - 1] == '.') && (j == 0 || first_party[j - 1] == '.');
+  const auto dots = static_cast<std::size_t>(std::count(common.begin(), common.end(), '.'));
+  if (dots < (aligned ? 1U : 2U)) return true;
+  return is_third_party(host, first_party);
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -663,7 +683,7 @@ Decision Engine::decide(const Request& r) const noexcept {
   // is_third_party consults the Public Suffix List: only when some rule needs it.
   std::optional<bool> first_party_cache;
   const auto first_party = [&] {
-    if (!first_party_cache) first_party_cache = !is_third_party(r.host, r.first_party);
+    if (!first_party_cache) first_party_cache = !third_party(r.host, r.first_party);
     return *first_party_cache;
   };
   const auto needs_site = [&m](std::uint32_t e) {
@@ -731,7 +751,7 @@ CookieHeaderResult Engine::filter_cookie_header(const Request& r, std::string_vi
   const Impl& m = *impl_;
   CookieHeaderResult result;
   if (cookie_header.empty() || !m.allow.match(r.host).empty()) return result;
-  const bool first_party = !is_third_party(r.host, r.first_party);
+  const bool first_party = !third_party(r.host, r.first_party);
   const Impl::HostJudgement host = m.judge_host(r.host, first_party, r.consent);
   const bool host_blocked = host.matched && host.outcome == Outcome::refused && !first_party;
 
@@ -777,7 +797,7 @@ SetCookieResult Engine::filter_set_cookie(const Request& r, std::string_view set
     result.reason = reason::allow_listed;
     return result;
   }
-  const bool first_party = !is_third_party(r.host, r.first_party);
+  const bool first_party = !third_party(r.host, r.first_party);
   const Impl::CookieJudgement c = m.judge_cookie(cookie->name, first_party, r.consent);
   if (c.matched) {
     const Entry& e = m.entries[c.entry];
