@@ -692,3 +692,42 @@ TEST_CASE("read_consent delegates to the consent reader", "[policy]") {
   in.cookie_header = "lang=fr";
   CHECK(e.read_consent(in).status == ConsentStatus::missing);
 }
+
+TEST_CASE("decide survives hostile requests", "[policy]") {
+  const Engine& e = engine();
+  const std::string huge_host = std::string(100000, 'a') + ".doubleclick.net";
+  const std::string huge_path = "/" + std::string(100000, 'x');
+  const std::string binary("\xff\xfe\x00\x80.google-analytics.com", 25);
+  CHECK(e.decide(request("", "", "", FetchDest::unknown)).reason == reason::no_rule);
+  CHECK(e.decide(request(".", "/", ".", FetchDest::unknown)).reason == reason::no_rule);
+  // Beyond the longest possible pattern the host is still judged on its suffix.
+  CHECK(e.decide(request(huge_host, "/", "shop.example", FetchDest::image)).verdict == Verdict::block);
+  CHECK(e.decide(request("shop.example", huge_path, "shop.example", FetchDest::image)).verdict == Verdict::allow);
+  CHECK(e.decide(request(binary, "/", "shop.example", FetchDest::image)).verdict == Verdict::block);
+  const std::string token_path = huge_path + "a1";
+  Request r = request("pixels.esp.example", token_path, "", FetchDest::image);
+  r.has_referer = false;
+  CHECK(e.decide(r).reason == reason::email_pixel_heuristic);
+}
+
+TEST_CASE("filtering a Cookie header split in two gives the same cookies as filtering it whole", "[policy]") {
+  // HTTP/2 clients send one cookie per header field (RFC 9113 §8.2.3); the proxy may see either form.
+  const Engine& e = engine();
+  const Request r = request("shop.example", "/", "shop.example", FetchDest::document);
+  const std::string whole = "PHPSESSID=s1; _gid=1; lang=fr; _ga=GA1; IDE=x; _pk_id.1=y; _hjSession=z; cart=3";
+  const auto kept = [&](std::string_view header) {
+    const CookieHeaderResult out = e.filter_cookie_header(r, header);
+    return out.changed ? out.header : std::string(header);
+  };
+  const std::string expected = kept(whole);
+  CHECK(expected == "PHPSESSID=s1; lang=fr; _ga=GA1; _pk_id.1=y; cart=3");
+  for (std::size_t at = whole.find(';'); at != std::string::npos; at = whole.find(';', at + 1)) {
+    const std::string left = kept(whole.substr(0, at));
+    const std::string right = kept(whole.substr(at + 2));
+    std::string joined = left;
+    if (!left.empty() && !right.empty()) joined += "; ";
+    joined += right;
+    INFO("split at " << at);
+    CHECK(joined == expected);
+  }
+}
