@@ -1,1 +1,3 @@
+#include "config/loader.hpp"
+
 #include <catch2/catch.hpp>
