@@ -537,6 +537,9 @@ TEST_CASE("EOF: clean between messages, truncated inside one", "[proxy]") {
   CHECK(run_whole<RequestParser>("GET / HTTP/1.1\r\nHost: h\r\n\r\n", {}, true) ==
         std::vector<std::string>{"head GET / v11 none ka [Host=h]", "complete ", "eof"});
   CHECK(run_all_splits<RequestParser>("GET / HTTP/1.1\r\nHo", {}, true).back() == "error:truncated");
+  CHECK(run_all_splits<RequestParser>("GET / HTTP/1.1\r\n", {}, true).back() == "error:truncated");
+  CHECK(run_all_splits<RequestParser>("GET / HTTP/1.1\r\nHost: h\r\n", {}, true).back() == "error:truncated");
+  CHECK(run_all_splits<RequestParser>("\r\n", {}, true).back() == "eof");
   CHECK(run_all_splits<RequestParser>("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab", {}, true).back() ==
         "error:truncated");
   CHECK(
