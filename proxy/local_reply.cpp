@@ -15,8 +15,10 @@ struct KindInfo {
 };
 
 // Indexed by ReplyKind. Texts are ours only; the host (when shown) is appended by render().
-constexpr std::array<KindInfo, 22> kinds{{
+constexpr std::array<KindInfo, 25> kinds{{
     {400, "malformed_request", "Bad request", "The proxy could not read this request.", true},
+    {400, "ambiguous_framing", "Bad request",
+     "The proxy refused this request because its length or headers are ambiguous.", true},
     {403, "connect_port_refused", "Port not allowed", "The proxy does not open tunnels to this port.", false},
     {403, "client_not_allowed", "Not allowed", "Your address is not allowed to use this proxy.", false},
     {403, "request_loop", "Loop refused", "This request is addressed to the proxy itself.", false},
@@ -42,6 +44,8 @@ constexpr std::array<KindInfo, 22> kinds{{
     {503, "connection_limit", "Service unavailable", "The proxy is handling too many connections; try again shortly.",
      true},
     {504, "upstream_timeout", "Gateway timeout", "The site did not answer in time", false},
+    {504, "upstream_connect_timeout", "Gateway timeout", "The site could not be reached in time", false},
+    {504, "upstream_first_byte_timeout", "Gateway timeout", "The site did not start answering in time", false},
     {500, "internal_error", "Internal error", "internal error", false},
 }};
 
@@ -299,6 +303,22 @@ LocalReply LocalReply::surrogate(const policy::Decision& decision, std::string_v
       break;
   }
   return render(204, reason, false, options, {{}, {}}, {});
+}
+
+LocalReply LocalReply::connection_established() {
+  LocalReply r;
+  r.status = 200;
+  r.reason_code = "connection_established";
+  r.bytes = "HTTP/1.1 200 Connection established\r\n\r\n";
+  return r;
+}
+
+LocalReply LocalReply::continue_100() {
+  LocalReply r;
+  r.status = 100;
+  r.reason_code = "continue";
+  r.bytes = "HTTP/1.1 100 Continue\r\n\r\n";
+  return r;
 }
 
 LocalReply LocalReply::error(ReplyKind kind, const ReplyOptions& options) {

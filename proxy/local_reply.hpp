@@ -19,7 +19,8 @@ namespace consent::proxy {
 
 // Stable reason codes of our own replies (the blocked-request reasons come from policy::reason).
 enum class ReplyKind : std::uint8_t {
-  bad_request,                  // 400 malformed_request: llhttp rejected it, ambiguous framing, bad URI
+  bad_request,                  // 400 malformed_request: llhttp rejected it, bad URI
+  ambiguous_framing,            // 400 ambiguous_framing: CL+TE, differing CLs, bad chunk size, obs-fold, NUL/CR/LF
   forbidden_connect_port,       // 403 connect_port_refused: CONNECT to a port not in connect_ports
   forbidden_client,             // 403 client_not_allowed: the client's address is not in allowed_clients
   forbidden_loop,               // 403 request_loop: the request targets the proxy itself
@@ -39,7 +40,9 @@ enum class ReplyKind : std::uint8_t {
   upstream_tls_expired,         // 502 upstream_tls_expired (or not yet valid)
   upstream_tls_wrong_host,      // 502 upstream_tls_wrong_host: certificate does not name the host
   connection_limit,             // 503 connection_limit (with Retry-After)
-  upstream_timeout,             // 504 upstream_timeout: connect or first byte
+  upstream_timeout,             // 504 upstream_timeout: connect or first byte (when the phase is not known)
+  upstream_connect_timeout,     // 504 upstream_connect_timeout: timeouts.connect
+  upstream_first_byte_timeout,  // 504 upstream_first_byte_timeout: timeouts.first_byte
   internal_error,               // 500 internal_error: says only "internal error" and the exchange id
 };
 
@@ -65,6 +68,10 @@ struct LocalReply {
   [[nodiscard]] static LocalReply surrogate(const policy::Decision& decision, std::string_view purpose_label,
                                             const ReplyOptions& options);
   [[nodiscard]] static LocalReply error(ReplyKind kind, const ReplyOptions& options);
+  // "HTTP/1.1 200 Connection established" for a CONNECT (no body, no Content-Length: RFC 9110 9.3.6).
+  [[nodiscard]] static LocalReply connection_established();
+  // "HTTP/1.1 100 Continue" interim response (Expect: 100-continue).
+  [[nodiscard]] static LocalReply continue_100();
 };
 
 [[nodiscard]] int status_of(ReplyKind kind) noexcept;

@@ -130,6 +130,7 @@ TEST_CASE("each error kind has its status, reason code and closing rule", "[prox
   };
   const Expect table[] = {
       {ReplyKind::bad_request, 400, "malformed_request", true},
+      {ReplyKind::ambiguous_framing, 400, "ambiguous_framing", true},
       {ReplyKind::forbidden_connect_port, 403, "connect_port_refused", false},
       {ReplyKind::forbidden_client, 403, "client_not_allowed", false},
       {ReplyKind::forbidden_loop, 403, "request_loop", false},
@@ -150,8 +151,12 @@ TEST_CASE("each error kind has its status, reason code and closing rule", "[prox
       {ReplyKind::upstream_tls_wrong_host, 502, "upstream_tls_wrong_host", false},
       {ReplyKind::connection_limit, 503, "connection_limit", true},
       {ReplyKind::upstream_timeout, 504, "upstream_timeout", false},
+      {ReplyKind::upstream_connect_timeout, 504, "upstream_connect_timeout", false},
+      {ReplyKind::upstream_first_byte_timeout, 504, "upstream_first_byte_timeout", false},
       {ReplyKind::internal_error, 500, "internal_error", false},
   };
+  static_assert(sizeof(table) / sizeof(table[0]) == static_cast<std::size_t>(ReplyKind::internal_error) + 1,
+                "every kind listed");
   for (const auto& e : table) {
     INFO(e.code);
     const auto r = LocalReply::error(e.kind, {});
@@ -224,4 +229,9 @@ TEST_CASE("html_escape escapes the five characters", "[proxy]") {
   CHECK(consent::proxy::html_escape(R"(<a href="x">'&'</a>)") ==
         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   CHECK(consent::proxy::html_escape("") == "");
+}
+
+TEST_CASE("interim and tunnel replies are bare status lines", "[proxy]") {
+  CHECK(LocalReply::connection_established().bytes == "HTTP/1.1 200 Connection established\r\n\r\n");
+  CHECK(LocalReply::continue_100().bytes == "HTTP/1.1 100 Continue\r\n\r\n");
 }
