@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "proxy/http_error.hpp"
+
 namespace consent::proxy {
 
 namespace {
@@ -126,6 +128,15 @@ std::string clean_realm(std::string_view realm) {
   }
   if (out.empty()) out = "consentgate";
   return out;
+}
+
+// Reason codes go into a header: only [a-z0-9_], at most 64 bytes, or the kind's own code is used.
+bool is_snake_case(std::string_view code) noexcept {
+  if (code.empty() || code.size() > 64) return false;
+  for (const char c : code) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
 }
 
 struct Body {
@@ -321,6 +332,38 @@ LocalReply LocalReply::continue_100() {
   return r;
 }
 
+LocalReply LocalReply::for_request_error(const boost::system::error_code& ec, const ReplyOptions& options) {
+  ReplyKind kind = ReplyKind::internal_error;
+  if (ec.category() == http_category()) {
+    switch (static_cast<http_errc>(ec.value())) {
+      case http_errc::head_too_large:
+      case http_errc::too_many_headers:
+        kind = ReplyKind::header_fields_too_large;
+        break;
+      case http_errc::uri_too_long:
+        kind = ReplyKind::uri_too_long;
+        break;
+      case http_errc::ambiguous_framing:
+      case http_errc::bad_transfer_encoding:
+      case http_errc::bad_chunk:
+      case http_errc::chunk_extension_too_long:
+        kind = ReplyKind::ambiguous_framing;
+        break;
+      default:
+        kind = ReplyKind::bad_request;
+    }
+  }
+  ReplyOptions o = options;
+  if (kind != ReplyKind::internal_error) o.reason_code = proxy::reason_code(ec);
+  LocalReply r = error(kind, o);
+  if (!r.closes_connection) {
+    // The codec's errors leave the stream position unknown (http_error.hpp): never keep the connection.
+    o.keep_alive = false;
+    r = error(kind, o);
+  }
+  return r;
+}
+
 LocalReply LocalReply::error(ReplyKind kind, const ReplyOptions& options) {
   const KindInfo& k = info(kind);
   std::string text(k.text);
@@ -344,7 +387,8 @@ LocalReply LocalReply::error(ReplyKind kind, const ReplyOptions& options) {
   } else if (kind == ReplyKind::connection_limit) {
     extra = "Retry-After: 5\r\n";
   }
-  return render(k.status, k.reason_code, k.always_closes, options, page(options, k.title, text), extra);
+  const std::string_view code = is_snake_case(options.reason_code) ? options.reason_code : k.reason_code;
+  return render(k.status, code, k.always_closes, options, page(options, k.title, text), extra);
 }
 
 }  // namespace consent::proxy

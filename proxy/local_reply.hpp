@@ -15,6 +15,10 @@
 
 #include "policy/decision.hpp"
 
+namespace boost::system {
+class error_code;
+}
+
 namespace consent::proxy {
 
 // Stable reason codes of our own replies (the blocked-request reasons come from policy::reason).
@@ -53,6 +57,7 @@ struct ReplyOptions {
   bool body_unread = false;      // the request body was not consumed -> Connection: close
   std::string_view host;         // request host, shown on 502/504 pages when it is a clean host name
   std::string_view exchange_id;  // shown on 500 pages; digits/letters only, else omitted
+  std::string_view reason_code;  // overrides the kind's reason code when it is snake_case (must be static storage)
   std::string_view realm = "consentgate";  // 407 realm; characters outside printable ASCII, '"' and '\' removed
 };
 
@@ -68,6 +73,10 @@ struct LocalReply {
   [[nodiscard]] static LocalReply surrogate(const policy::Decision& decision, std::string_view purpose_label,
                                             const ReplyOptions& options);
   [[nodiscard]] static LocalReply error(ReplyKind kind, const ReplyOptions& options);
+  // The reply to a request the codec rejected (proxy/http_error.hpp): 431, 414 or 400 per status_for(), the
+  // codec's reason code ("bad_chunk", ...) in X-Consentgate-Reason; framing errors use the ambiguous_framing
+  // page. Always closes. An error of another category is a bug in the caller: 500 internal_error.
+  [[nodiscard]] static LocalReply for_request_error(const boost::system::error_code& ec, const ReplyOptions& options);
   // "HTTP/1.1 200 Connection established" for a CONNECT (no body, no Content-Length: RFC 9110 9.3.6).
   [[nodiscard]] static LocalReply connection_established();
   // "HTTP/1.1 100 Continue" interim response (Expect: 100-continue).
