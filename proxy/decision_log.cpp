@@ -1,10 +1,12 @@
 #include "proxy/decision_log.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -331,6 +333,13 @@ struct DecisionLog::Impl {
   }
 
   void run() {
+    // A closed stdout pipe must cost us log lines, not the process: with SIGPIPE blocked in this
+    // thread, write() fails with EPIPE (the signal it raises is thread-directed and stays pending here).
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
+
     std::deque<std::string> batch;
     std::string buffer;
     std::unique_lock lock(mutex);

@@ -294,3 +294,27 @@ TEST_CASE("a failed reopen keeps the old file and is counted", "[proxy]") {
   log.reset();
   std::filesystem::remove(moved);
 }
+
+TEST_CASE("write errors count as dropped lines", "[proxy]") {
+  std::string error;
+  auto log = DecisionLog::open({"/dev/full", 16, false}, error);
+  REQUIRE(log);
+  log->log(sample());
+  log->log(sample());
+  log->flush();
+  CHECK(log->written() == 0);
+  CHECK(log->dropped() == 2);
+}
+
+TEST_CASE("a reader that went away costs lines, not the process", "[proxy]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::string error;
+  auto log = DecisionLog::open({"/proc/self/fd/" + std::to_string(fds[1]), 16, false}, error);
+  REQUIRE(log);
+  ::close(fds[1]);
+  ::close(fds[0]);  // without SIGPIPE blocked in the writer, the next write would kill the test binary
+  log->log(sample());
+  log->flush();
+  CHECK(log->dropped() == 1);
+}
