@@ -1,10 +1,12 @@
 #include "proxy/decision_log.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -240,11 +242,11 @@ std::string_view loggable_path(std::string_view path, bool log_full_urls) {
 std::string DecisionLog::format(const DecisionRecord& r, bool log_full_urls) {
   std::string out;
   out.reserve(256 + r.path.size());
-  out.append("{\"t\":\"");
+  out.append("{\"time\":\"");
   detail::append_rfc3339_ms(out, r.time);
   out.push_back('"');
   if (r.exchange_id != 0) {
-    append_key(out, "id");
+    append_key(out, "exchange_id");
     out.append(std::to_string(r.exchange_id));
   }
   append_string_field(out, "client", r.client);
@@ -275,7 +277,7 @@ std::string DecisionLog::format(const DecisionRecord& r, bool log_full_urls) {
   }
   append_key(out, "mode");
   detail::append_json_string(out, to_string(r.mode), max_field_bytes);
-  append_string_field(out, "policy", r.policy_hash);
+  append_string_field(out, "policy_hash", r.policy_hash);
   out.append("}\n");
   return out;
 }
@@ -331,6 +333,13 @@ struct DecisionLog::Impl {
   }
 
   void run() {
+    // A closed stdout pipe must cost us log lines, not the process: with SIGPIPE blocked in this
+    // thread, write() fails with EPIPE (the signal it raises is thread-directed and stays pending here).
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
+
     std::deque<std::string> batch;
     std::string buffer;
     std::unique_lock lock(mutex);

@@ -53,6 +53,11 @@ struct Callbacks {
   }
   static int on_header_value_complete(llhttp_t* p) noexcept {
     auto& s = self(p);
+    // llhttp 8.1 (even strict) accepts a line starting with ':', an empty field name (RFC 9110 5.1: 1*tchar).
+    if (s.name_.empty()) {
+      s.callback_error_ = http_errc::malformed_head;
+      return -1;
+    }
     // llhttp drops leading OWS; trailing OWS is not part of the value either (RFC 9110 section 5.5).
     const auto value = trim_ows(s.value_);
     auto& target = s.phase_ == ParserCore::Phase::trailers ? s.trailers_ : s.head_headers();
