@@ -339,6 +339,9 @@ bool third_party(std::string_view host, std::string_view first_party) noexcept {
   return is_third_party(host, first_party);
 }
 
+// A top-level navigation is its own first party (Request::is_navigation), whatever first_party says.
+bool is_first_party(const Request& r) noexcept { return r.is_navigation || !third_party(r.host, r.first_party); }
+
 }  // namespace
 
 struct Engine::Impl {
@@ -683,7 +686,7 @@ Decision Engine::decide(const Request& r) const noexcept {
   // is_third_party consults the Public Suffix List: only when some rule needs it.
   std::optional<bool> first_party_cache;
   const auto first_party = [&] {
-    if (!first_party_cache) first_party_cache = !third_party(r.host, r.first_party);
+    if (!first_party_cache) first_party_cache = is_first_party(r);
     return *first_party_cache;
   };
   const auto needs_site = [&m](std::uint32_t e) {
@@ -751,7 +754,7 @@ CookieHeaderResult Engine::filter_cookie_header(const Request& r, std::string_vi
   const Impl& m = *impl_;
   CookieHeaderResult result;
   if (cookie_header.empty() || !m.allow.match(r.host).empty()) return result;
-  const bool first_party = !third_party(r.host, r.first_party);
+  const bool first_party = is_first_party(r);
   const Impl::HostJudgement host = m.judge_host(r.host, first_party, r.consent);
   const bool host_blocked = host.matched && host.outcome == Outcome::refused && !first_party;
 
@@ -797,7 +800,7 @@ SetCookieResult Engine::filter_set_cookie(const Request& r, std::string_view set
     result.reason = reason::allow_listed;
     return result;
   }
-  const bool first_party = !third_party(r.host, r.first_party);
+  const bool first_party = is_first_party(r);
   const Impl::CookieJudgement c = m.judge_cookie(cookie->name, first_party, r.consent);
   if (c.matched) {
     const Entry& e = m.entries[c.entry];

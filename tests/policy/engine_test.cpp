@@ -436,6 +436,13 @@ TEST_CASE("a blocked third-party tracker host reads none of its non-exempt cooki
   r.consent = granting({"advertising"});
   CHECK_FALSE(e.filter_cookie_header(r, "IDE=1; foo=2").changed);
 
+  // A navigation to the tracker's own site is first-party even when the caller knows no first party.
+  Request nav = request("www.doubleclick.net", "/", "", FetchDest::document);
+  nav.is_navigation = true;
+  out = e.filter_cookie_header(nav, "IDE=1; foo=2");
+  CHECK(out.header == "foo=2");
+  CHECK(e.filter_set_cookie(nav, "foo=2; Max-Age=60", now).action == SetCookieAction::keep);
+
   // The tracker's own site, first-party: its cookies are judged by name only.
   out = e.filter_cookie_header(request("www.doubleclick.net", "/", "doubleclick.net", FetchDest::document),
                                "IDE=1; foo=2");
