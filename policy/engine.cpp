@@ -339,6 +339,14 @@ bool third_party(std::string_view host, std::string_view first_party) noexcept {
   return is_third_party(host, first_party);
 }
 
+// Built member by member: GCC 12 warns -Wmaybe-uninitialized on a braced `{{}, ...}` Diagnostic at -O2.
+Diagnostic unlocated(std::string key_path, std::string message) {
+  Diagnostic d;
+  d.key_path = std::move(key_path);
+  d.message = std::move(message);
+  return d;
+}
+
 // A top-level navigation is its own first party (Request::is_navigation), whatever first_party says.
 bool is_first_party(const Request& r) noexcept { return r.is_navigation || !third_party(r.host, r.first_party); }
 
@@ -581,7 +589,7 @@ BuildResult Engine::build(const Document& doc) {
     }
   }
   m.domains.compile();
-  if (auto error = m.urls.compile()) diags.push_back({{}, "trackers", *error});
+  if (auto error = m.urls.compile()) diags.push_back(unlocated("trackers", *error));
 
   // Operator allow-list.
   per_file_index.clear();
@@ -598,21 +606,17 @@ BuildResult Engine::build(const Document& doc) {
 
   // Caps.
   if (doc.caps.audience_max_age_seconds <= 0)
-    diags.push_back({{},
-                     "caps.audience_max_age_seconds",
-                     "must be positive (got " + std::to_string(doc.caps.audience_max_age_seconds) + ")"});
+    diags.push_back(unlocated("caps.audience_max_age_seconds",
+                              "must be positive (got " + std::to_string(doc.caps.audience_max_age_seconds) + ")"));
   if (doc.caps.consent_max_age_seconds <= 0)
-    diags.push_back({{},
-                     "caps.consent_max_age_seconds",
-                     "must be positive (got " + std::to_string(doc.caps.consent_max_age_seconds) + ")"});
+    diags.push_back(unlocated("caps.consent_max_age_seconds",
+                              "must be positive (got " + std::to_string(doc.caps.consent_max_age_seconds) + ")"));
 
   // Email heuristics.
   const EmailHeuristics& email = doc.email;
   if (email.enabled && email.min_token_length < min_email_token_length)
-    diags.push_back({{},
-                     "email.min_token_length",
-                     "must be at least " + std::to_string(min_email_token_length) + " (got " +
-                         std::to_string(email.min_token_length) + ")"});
+    diags.push_back(unlocated("email.min_token_length", "must be at least " + std::to_string(min_email_token_length) +
+                                                            " (got " + std::to_string(email.min_token_length) + ")"));
   for (std::size_t i = 0; i < email.webmail_origins.size(); ++i) {
     const Located& o = email.webmail_origins[i];
     if (auto error = domain_pattern_error(o.value)) {
@@ -652,7 +656,7 @@ BuildResult Engine::build(const Document& doc) {
       }
     }
     if (all_ok && !m.mail_agents->Compile())
-      diags.push_back({{}, "email.mail_user_agents", "the User-Agent patterns exceed the RE2 memory budget"});
+      diags.push_back(unlocated("email.mail_user_agents", "the User-Agent patterns exceed the RE2 memory budget"));
   }
   if (email.enabled) m.email_purpose = resolve(email_purpose_id);
 
