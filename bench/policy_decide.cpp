@@ -112,7 +112,8 @@ Mix make_mix(std::size_t domains, const Engine& engine) {
       host = misses[rng() % 10];
     }
     mix.hosts.push_back(std::move(host));
-    mix.paths.push_back("/assets/v3/app-" + std::to_string(rng() % 1000) + ".js?ver=5.2.1&lang=fr");
+    mix.paths.push_back(i % 3 == 0 ? "/assets/v3/app-" + std::to_string(rng() % 1000) + ".js?ver=5.2.1&lang=fr"
+                                   : "/img/2024/11/photo-" + std::to_string(rng() % 1000) + "-640x360.jpg");
   }
   for (std::size_t i = 0; i < requests_in_mix; ++i) {
     Request r;

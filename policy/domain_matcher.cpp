@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cassert>
+#include <cstring>
 
 namespace consent::policy {
 namespace {
@@ -115,27 +116,29 @@ void DomainMatcher::compile() {
     if (i == 0 || pending_[i].suffix != pending_[i - 1].suffix) ++distinct;
   // Load factor <= 1/2 keeps linear probing short.
   slots_.assign(std::bit_ceil(std::max<std::size_t>(distinct * 2, 8)), Slot{});
-  values_.reserve(pending_.size());
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = 0; i < pending_.size();) {
-    std::size_t j = i;
-    Slot slot;
-    slot.hash = suffix_hash(pending_[i].suffix);
-    const auto labels =
-        static_cast<std::size_t>(std::count(pending_[i].suffix.begin(), pending_[i].suffix.end(), '.')) + 1;
+    const std::string& suffix = pending_[i].suffix;
+    const std::uint64_t hash = suffix_hash(suffix);
+    const auto labels = static_cast<std::size_t>(std::count(suffix.begin(), suffix.end(), '.')) + 1;
     label_counts_ |= std::uint64_t{1} << std::min<std::size_t>(labels, 63);
-    slot.key_offset = static_cast<std::uint32_t>(keys_.size());
-    slot.key_bytes = static_cast<std::uint32_t>(pending_[i].suffix.size());
-    slot.values_begin = static_cast<std::uint32_t>(values_.size());
-    keys_ += pending_[i].suffix;
-    for (; j < pending_.size() && pending_[j].suffix == pending_[i].suffix; ++j) {
-      values_.push_back(pending_[j].value);
-      if (pending_[j].subdomains_only) ++slot.subdomain_only_count;
+    max_labels_ = std::max(max_labels_, labels);
+    const auto record = static_cast<std::uint32_t>(records_.size());
+    records_.push_back(static_cast<std::uint32_t>(suffix.size()));
+    records_.push_back(0);
+    records_.push_back(0);
+    std::size_t j = i;
+    for (; j < pending_.size() && pending_[j].suffix == suffix; ++j) {
+      records_.push_back(pending_[j].value);
+      if (pending_[j].subdomains_only) ++records_[record + 2];
     }
-    slot.count = static_cast<std::uint32_t>(j - i);
-    std::size_t at = static_cast<std::size_t>(slot.hash) & mask;
-    while (slots_[at].key_bytes != 0) at = (at + 1) & mask;
-    slots_[at] = slot;
+    records_[record + 1] = static_cast<std::uint32_t>(j - i);
+    const std::size_t key_at = records_.size();
+    records_.resize(key_at + (suffix.size() + 3) / 4, 0);
+    std::memcpy(records_.data() + key_at, suffix.data(), suffix.size());
+    std::size_t at = static_cast<std::size_t>(hash) & mask;
+    while (slots_[at].record != empty_slot) at = (at + 1) & mask;
+    slots_[at] = {static_cast<std::uint32_t>(hash >> 32), record};
     i = j;
   }
   pending_.clear();
@@ -143,10 +146,11 @@ void DomainMatcher::compile() {
 }
 
 std::span<const std::uint32_t> DomainMatcher::match(std::string_view host) const noexcept {
-  if (slots_.empty()) return {};
+  if (pattern_count_ == 0 || slots_.empty()) return {};
   host = strip_trailing_dot(host);
-  // Suffix starts, collected right to left; patterns are at most max_domain_pattern_bytes long, which
-  // bounds how far left a useful suffix can start and therefore this array.
+  // Suffixes that start at a label boundary, shortest first, hashed in one right-to-left pass that stops
+  // after the most labels any pattern has (and at the longest possible pattern): a long host costs no
+  // more than the patterns it could match.
   struct Probe {
     std::size_t start;
     std::uint64_t hash;
@@ -154,27 +158,42 @@ std::span<const std::uint32_t> DomainMatcher::match(std::string_view host) const
   std::array<Probe, max_domain_pattern_bytes / 2 + 2> probes;
   std::size_t n = 0;
   std::uint64_t h = fnv_offset;
-  for (std::size_t i = host.size(); i-- > 0;) {
-    if (host[i] == '.' && i + 1 < host.size() && n < probes.size()) probes[n++] = {i + 1, h};
-    if (host.size() - i > max_domain_pattern_bytes) break;
-    h = mix(h, host[i]);
-    if (i == 0 && n < probes.size()) probes[n++] = {0, h};
+  const std::size_t stop = host.size() - std::min(host.size(), max_domain_pattern_bytes);
+  bool at_start = true;
+  for (std::size_t i = host.size(); i > stop;) {
+    const char c = host[--i];
+    if (c == '.' && i + 1 < host.size()) {
+      probes[n++] = {i + 1, h};
+      if (n >= max_labels_ || n == probes.size()) {
+        at_start = false;
+        break;
+      }
+    }
+    h = mix(h, c);
+  }
+  if (at_start && n < probes.size()) {
+    if (stop == 0)
+      probes[n++] = {0, h};
+    else if (host[stop - 1] == '.')
+      probes[n++] = {stop, h};
   }
   const std::size_t mask = slots_.size() - 1;
   while (n-- > 0) {  // longest suffix first; probes[n] is the suffix of n + 1 labels
     if ((label_counts_ >> std::min<std::size_t>(n + 1, 63) & 1U) == 0) continue;
     const Probe probe = probes[n];
     const std::string_view suffix = host.substr(probe.start);
-    for (std::size_t at = static_cast<std::size_t>(probe.hash) & mask; slots_[at].key_bytes != 0;
+    const auto tag = static_cast<std::uint32_t>(probe.hash >> 32);
+    for (std::size_t at = static_cast<std::size_t>(probe.hash) & mask; slots_[at].record != empty_slot;
          at = (at + 1) & mask) {
-      const Slot& slot = slots_[at];
-      if (slot.hash != probe.hash ||
-          !equal_folded(suffix, std::string_view(keys_).substr(slot.key_offset, slot.key_bytes)))
-        continue;
-      const bool exact = probe.start == 0;
-      const std::uint32_t skip = exact ? slot.subdomain_only_count : 0;
-      if (slot.count > skip)
-        return std::span<const std::uint32_t>(values_).subspan(slot.values_begin + skip, slot.count - skip);
+      if (slots_[at].tag != tag) continue;
+      const std::uint32_t* record = records_.data() + slots_[at].record;
+      const std::uint32_t key_bytes = record[0];
+      const std::uint32_t count = record[1];
+      // char may alias the words the key was packed into.
+      const std::string_view key(reinterpret_cast<const char*>(record + 3 + count), key_bytes);
+      if (!equal_folded(suffix, key)) continue;
+      const std::uint32_t skip = probe.start == 0 ? record[2] : 0;  // an exact match skips the "*." values
+      if (count > skip) return {record + 3 + skip, count - skip};
       break;
     }
   }

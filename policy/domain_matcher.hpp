@@ -49,21 +49,21 @@ class DomainMatcher {
     std::uint32_t value;
     std::uint32_t order;
   };
+  // 8 bytes per slot so that a 100k-pattern table stays small in cache: a probe of a miss touches one
+  // slot; a hit then reads one record holding the key and its values side by side.
   struct Slot {
-    std::uint64_t hash = 0;
-    std::uint32_t key_offset = 0;  // into keys_
-    std::uint32_t key_bytes = 0;   // 0 = empty slot (keys are never empty)
-    std::uint32_t values_begin = 0;
-    std::uint32_t subdomain_only_count = 0;  // values_[begin, begin + n): "*." patterns
-    std::uint32_t count = 0;                 // all values of this suffix
+    std::uint32_t tag = 0;              // high half of the suffix hash
+    std::uint32_t record = empty_slot;  // offset into records_
   };
+  static constexpr std::uint32_t empty_slot = 0xFFFFFFFF;
+  // records_: per suffix [key bytes][value count][of which "*." first][values...][key, packed 4 per word]
 
   std::vector<Pending> pending_;
   std::vector<Slot> slots_;  // power-of-two size
-  std::string keys_;
-  std::vector<std::uint32_t> values_;
+  std::vector<std::uint32_t> records_;
   std::size_t pattern_count_ = 0;
   std::uint64_t label_counts_ = 0;  // bit k: some pattern has k labels (63: 63 or more); unprobed otherwise
+  std::size_t max_labels_ = 0;      // no suffix with more labels is hashed
 };
 
 }  // namespace consent::policy

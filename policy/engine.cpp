@@ -75,6 +75,14 @@ struct Entry {
   std::string pattern;  // canonical domain pattern (domains_for) or as configured
 };
 
+// What decide() reads of an entry, packed densely: with 100k domains the entries no longer fit in cache,
+// and one cache line per candidate is what a lookup can afford.
+struct HotEntry {
+  std::string_view rule_id;  // into Entry::rule_id
+  PurposeIndex purpose = no_purpose;
+  bool first_party_only = false;
+};
+
 struct PurposeInfo {
   std::string id;
   std::string label;
@@ -358,6 +366,7 @@ struct Engine::Impl {
   std::vector<std::pair<std::string, PurposeIndex>> keys;  // id or alias -> index, sorted
   PurposeSet exempt_always;
   std::vector<Entry> entries;               // matcher values index this; never resized after build
+  std::vector<HotEntry> hot;                // parallel to entries
   std::vector<std::string> allow_rule_ids;  // "allow_domains[i]"
   DomainMatcher allow;
   DomainMatcher domains;
@@ -410,7 +419,7 @@ struct Engine::Impl {
   [[nodiscard]] HostJudgement judge_host(std::string_view host, bool first_party, const ConsentState& c) const {
     HostJudgement j;
     for (std::uint32_t e : domains.match(host)) {
-      const Outcome o = judge(entries[e].purpose, first_party, c);
+      const Outcome o = judge(hot[e].purpose, first_party, c);
       if (!j.matched || o > j.outcome) j = {true, o, e};
     }
     return j;
@@ -429,7 +438,7 @@ struct Engine::Impl {
     CookieJudgement general;
     CookieJudgement scoped;
     cookies.match(name, [&](std::uint32_t e, CookieMatcher::Tier) {
-      const Entry& entry = entries[e];
+      const HotEntry& entry = hot[e];
       if (entry.first_party_only && !first_party) return false;
       CookieJudgement& j = entry.first_party_only ? scoped : general;
       const Outcome o = judge(entry.purpose, first_party, c);
@@ -453,12 +462,14 @@ struct Engine::Impl {
       const std::string_view ext = extension(r.path_and_query);
       if (!ext.empty() && !is_image_extension(ext)) return false;
     }
+    // No Referer and webmail pages are cheap to recognise; the User-Agent set is a regex scan, so it runs
+    // last and only for URLs that carry a token.
+    const bool plain_context = !r.has_referer || (!r.first_party.empty() && !webmail.match(r.first_party).empty());
+    if (!plain_context && !mail_agents) return false;
     if (!carries_token(r.path_and_query, doc.email.min_token_length)) return false;
-    const bool email_context =
-        !r.has_referer ||
-        (mail_agents && mail_agents->Match(re2::StringPiece(r.user_agent.data(), r.user_agent.size()), nullptr)) ||
-        (!r.first_party.empty() && !webmail.match(r.first_party).empty());
-    return email_context && !is_first_party();
+    if (!plain_context && !mail_agents->Match(re2::StringPiece(r.user_agent.data(), r.user_agent.size()), nullptr))
+      return false;
+    return !is_first_party();
   }
 };
 
@@ -588,6 +599,8 @@ BuildResult Engine::build(const Document& doc) {
       add_entry(PatternKind::url, "urls", i, u.value);
     }
   }
+  m.hot.reserve(m.entries.size());
+  for (const Entry& e : m.entries) m.hot.push_back({e.rule_id, e.purpose, e.first_party_only});
   m.domains.compile();
   if (auto error = m.urls.compile()) diags.push_back(unlocated("trackers", *error));
 
@@ -694,7 +707,7 @@ Decision Engine::decide(const Request& r) const noexcept {
     return *first_party_cache;
   };
   const auto needs_site = [&m](std::uint32_t e) {
-    const PurposeIndex p = m.entries[e].purpose;
+    const PurposeIndex p = m.hot[e].purpose;
     return p < m.purposes.size() && m.purposes[p].exemption == Exemption::first_party_audience;
   };
 
@@ -703,7 +716,7 @@ Decision Engine::decide(const Request& r) const noexcept {
   std::uint32_t best_entry = 0;
   bool refused_by_url = false;
   const auto consider = [&](std::uint32_t e, bool from_url) {
-    const Outcome o = m.judge(m.entries[e].purpose, needs_site(e) && first_party(), r.consent);
+    const Outcome o = m.judge(m.hot[e].purpose, needs_site(e) && first_party(), r.consent);
     if (o == Outcome::refused && from_url) refused_by_url = true;
     if (!matched || o > best) {
       best = o;
@@ -726,7 +739,7 @@ Decision Engine::decide(const Request& r) const noexcept {
     return {};
   }
 
-  const Entry& winner = m.entries[best_entry];
+  const HotEntry& winner = m.hot[best_entry];
   Decision d;
   d.purpose = winner.purpose;
   d.rule_id = winner.rule_id;
@@ -768,10 +781,10 @@ CookieHeaderResult Engine::filter_cookie_header(const Request& r, std::string_vi
     const CookiePair& pair = pairs[i];
     const Impl::CookieJudgement c = m.judge_cookie(pair.name, first_party, r.consent);
     if (c.matched && c.outcome == Outcome::refused) {
-      const Entry& e = m.entries[c.entry];
+      const HotEntry& e = m.hot[c.entry];
       result.removed.push_back({std::string(pair.name), e.purpose, e.rule_id, m.refusal_reason(e.purpose, r.consent)});
     } else if (host_blocked && !(c.matched && c.outcome == Outcome::exempt)) {
-      const Entry& e = m.entries[host.entry];
+      const HotEntry& e = m.hot[host.entry];
       result.removed.push_back({std::string(pair.name), e.purpose, e.rule_id, reason::cookie_of_blocked_host});
     } else {
       continue;
@@ -807,7 +820,7 @@ SetCookieResult Engine::filter_set_cookie(const Request& r, std::string_view set
   const bool first_party = is_first_party(r);
   const Impl::CookieJudgement c = m.judge_cookie(cookie->name, first_party, r.consent);
   if (c.matched) {
-    const Entry& e = m.entries[c.entry];
+    const HotEntry& e = m.hot[c.entry];
     result.purpose = e.purpose;
     result.rule_id = e.rule_id;
   }
@@ -819,7 +832,7 @@ SetCookieResult Engine::filter_set_cookie(const Request& r, std::string_view set
   if (!first_party && !(c.matched && c.outcome == Outcome::exempt)) {
     const Impl::HostJudgement host = m.judge_host(r.host, first_party, r.consent);
     if (host.matched && host.outcome == Outcome::refused) {
-      const Entry& e = m.entries[host.entry];
+      const HotEntry& e = m.hot[host.entry];
       result.action = SetCookieAction::drop;
       result.purpose = e.purpose;
       result.rule_id = e.rule_id;

@@ -152,3 +152,19 @@ TEST_CASE("canonical domain patterns are lower case without the trailing dot", "
   CHECK(canonical_domain_pattern("*.Stats.Example.") == "*.stats.example");
   CHECK(canonical_domain_pattern("example.com") == "example.com");
 }
+
+TEST_CASE("patterns of different label counts are all probed", "[policy]") {
+  DomainMatcher m;
+  REQUIRE_FALSE(m.add("example", 1));
+  REQUIRE_FALSE(m.add("a.b.c.example", 4));
+  REQUIRE_FALSE(m.add("*.c.example", 3));
+  m.compile();
+  CHECK(values(m, "example") == V{1});
+  CHECK(values(m, "z.example") == V{1});
+  CHECK(values(m, "c.example") == V{1});
+  CHECK(values(m, "b.c.example") == V{3});
+  CHECK(values(m, "a.b.c.example") == V{4});
+  CHECK(values(m, "y.x.a.b.c.example") == V{4});
+  CHECK(values(m, "y.x.a.b.d.example") == V{1});
+  CHECK(values(m, "example.org").empty());
+}
