@@ -115,8 +115,6 @@ class ParserCore {
   std::size_t chunk_extension_bytes_ = 0;
   std::uint8_t scan_state_ = 0;  // CR/LF scanner state, carried across feeds (see .cpp)
   boost::system::error_code error_;
-  std::string name_;   // field name being received (capacity reused)
-  std::string value_;  // field value being received (capacity reused)
   Headers trailers_;
 };
 
