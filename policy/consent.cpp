@@ -189,7 +189,7 @@ ConsentConfig compile_consent(const Document& doc, std::vector<Diagnostic>& diag
   config.tcf_cookie_names = s.tcf_cookie_names;
   config.lifetime_seconds = s.lifetime_seconds;
   if (s.lifetime_seconds < 0) {
-    diagnostics.push_back({{}, "consent.lifetime_seconds", "must not be negative"});
+    diagnostics.push_back({{}, "consent.lifetime", "must not be negative"});
     config.lifetime_seconds = 0;
   }
   for (std::size_t i = 0; i < s.cookie_names.size(); ++i) {

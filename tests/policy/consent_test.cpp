@@ -126,7 +126,7 @@ TEST_CASE("compile_consent reports every bad reference with its location and key
   std::vector<std::string> got;
   for (const auto& x : d) got.push_back(x.to_string());
   const std::vector<std::string> want{
-      "consent.lifetime_seconds: must not be negative",
+      "consent.lifetime: must not be negative",
       "consent.yaml:14:15: consent.tcf[4].purpose: unknown purpose \"foo\"",
       "consent.yaml:14:5: consent.tcf[4].tcf_purposes[1]: TCF purpose 12 is out of range (1..11)",
       "consent.yaml:14:5: consent.tcf[4].tcf_purposes[2]: TCF purpose 0 is out of range (1..11)",
