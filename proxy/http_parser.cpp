@@ -3,6 +3,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <tuple>
 
 namespace consent::proxy {
 namespace detail {
@@ -116,6 +117,7 @@ struct Callbacks {
     s.budget_bytes_ = s.head_limit_bytes_;
     s.fields_ = 0;
     s.scan_state_ = scan_line_start;
+    s.is_start_line_checked_ = true;
     s.pause_ = ParserCore::Pause::internal;
     return paused;
   }
@@ -172,6 +174,9 @@ ParserCore::ParserCore(ParserCore&& other) noexcept
       fields_(other.fields_),
       chunk_extension_bytes_(other.chunk_extension_bytes_),
       scan_state_(other.scan_state_),
+      is_start_line_checked_(other.is_start_line_checked_),
+      start_line_bytes_(other.start_line_bytes_),
+      start_line_edge_(other.start_line_edge_),
       error_(other.error_),
       trailers_(std::move(other.trailers_)) {
   parser_.data = this;
@@ -192,6 +197,9 @@ ParserCore& ParserCore::operator=(ParserCore&& other) noexcept {
     fields_ = other.fields_;
     chunk_extension_bytes_ = other.chunk_extension_bytes_;
     scan_state_ = other.scan_state_;
+    is_start_line_checked_ = other.is_start_line_checked_;
+    start_line_bytes_ = other.start_line_bytes_;
+    start_line_edge_ = other.start_line_edge_;
     error_ = other.error_;
     trailers_ = std::move(other.trailers_);
   }
@@ -213,7 +221,7 @@ bool ParserCore::scan_section(std::string_view bytes) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* const end = p + bytes.size();
   while (p != end) {
-    if (state == scan_in_line) {
+    if (state == scan_in_line && is_start_line_checked_) {
       // The hot path: inside a line, anything but CR, LF and controls goes. Eight bytes at a time while none is
       // below 0x20 or DEL (the classic "has a byte less than n" bit trick; bytes >= 0x80 never match).
       constexpr std::uint64_t ones = 0x0101010101010101ULL;
@@ -230,11 +238,26 @@ bool ParserCore::scan_section(std::string_view bytes) noexcept {
       while (p != end && (byte_class[*p] == 0 || byte_class[*p] == 3)) ++p;
       if (p == end) break;
     }
-    const auto cls = byte_class[*p++];
+    const auto c = *p++;
+    const auto cls = byte_class[c];
     if (state == scan_after_cr) {
       if (cls != 2) return false;
       state = scan_line_start;
       continue;
+    }
+    if (!is_start_line_checked_) {
+      if (cls == 1) {
+        if (start_line_bytes_ > 0) {  // else an empty line before the message, which RFC 9112 2.2 tolerates
+          if (!is_start_line_protocol_ok()) return false;
+          is_start_line_checked_ = true;
+        }
+      } else if (parser_.type == HTTP_REQUEST) {
+        start_line_edge_[start_line_bytes_++ % start_line_edge_.size()] = static_cast<char>(c);
+      } else if (start_line_bytes_ < 5) {
+        start_line_edge_[start_line_bytes_++] = static_cast<char>(c);
+      } else {
+        ++start_line_bytes_;
+      }
     }
     switch (cls) {
       case 0:
@@ -252,6 +275,20 @@ bool ParserCore::scan_section(std::string_view bytes) noexcept {
   }
   scan_state_ = state;
   return true;
+}
+
+// RFC 9112 sections 3 and 4: the protocol is "HTTP/" at the end of a request line and at the start of a status
+// line. llhttp 8.1 also takes RTSP and ICE there and reports their versions as if they were HTTP's.
+bool ParserCore::is_start_line_protocol_ok() const noexcept {
+  constexpr std::string_view http = "HTTP/";
+  if (parser_.type != HTTP_REQUEST) {
+    return start_line_bytes_ >= http.size() && std::string_view(start_line_edge_.data(), http.size()) == http;
+  }
+  constexpr std::size_t n = std::tuple_size_v<decltype(start_line_edge_)>;
+  if (start_line_bytes_ < n) return false;
+  std::array<char, n> tail{};  // " HTTP/1.1", oldest byte first
+  for (std::size_t i = 0; i < n; ++i) tail[i] = start_line_edge_[(start_line_bytes_ + i) % n];
+  return tail[0] == ' ' && std::string_view(tail.data() + 1, http.size()) == http;
 }
 
 http_errc ParserCore::map_llhttp_error(llhttp_errno_t err) const noexcept {
@@ -293,6 +330,8 @@ void ParserCore::start_message() noexcept {
   fields_ = 0;
   chunk_extension_bytes_ = 0;
   scan_state_ = scan_line_start;
+  is_start_line_checked_ = false;
+  start_line_bytes_ = 0;
   trailers_.clear();
   callback_error_ = {};
   body_ = {};
@@ -364,7 +403,7 @@ ParseStep ParserCore::finish_core() noexcept {
   }
   const auto err = llhttp_finish(&parser_);
   if (err == HPE_PAUSED && pause_ == Pause::complete) return {0, ParseEvent::message_complete, {}};
-  if (err == HPE_OK && phase_ == Phase::head && fields_ == 0 && scan_state_ == scan_line_start) {
+  if (err == HPE_OK && phase_ == Phase::head && start_line_bytes_ == 0 && scan_state_ == scan_line_start) {
     // Only empty lines were received since the last message: nothing was truncated.
     return {0, ParseEvent::need_more, {}};
   }
