@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -652,6 +653,43 @@ TEST_CASE("response smuggling shapes are refused: no Set-Cookie slips past", "[p
   CHECK(response_error("HTTP/1.1 200 OK\r\nX: \0\r\n\r\n"sv) == "error:malformed_head");
 }
 
+TEST_CASE("only HTTP/ is a protocol: RTSP and ICE start lines are refused", "[proxy]") {
+  CHECK(request_error("GET / RTSP/1.0\r\nHost: h\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(request_error("GET / ICE/1.0\r\nHost: h\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(request_error("GET /HTTP/1.1 RTSP/1.0\r\nHost: h\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(response_error("RTSP/1.1 200 OK\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(response_error("ICE/1.1 200 OK\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(response_error("HTTPER/1.1 200 OK\r\n\r\n").rfind("error:", 0) == 0);
+}
+
+TEST_CASE("llhttp's sample responses parse (google 301, amazon chunked, no reason, empty values)", "[proxy]") {
+  const std::string google =
+      "HTTP/1.1 301 Moved Permanently\r\nLocation: http://www.google.com/\r\nContent-Type: text/html; "
+      "charset=UTF-8\r\nX-$PrototypeBI-Version: 1.6.0.3\r\nContent-Length:  10  \r\n\r\n<HTML>\n</>";
+  CHECK(run_all_splits<ResponseParser>(google) ==
+        std::vector<std::string>{"head 301 'Moved Permanently' v11 length=10 ka [Location=http://www.google.com/]"
+                                 "[Content-Type=text/html; charset=UTF-8][X-$PrototypeBI-Version=1.6.0.3]"
+                                 "[Content-Length=10]",
+                                 "body:<HTML>\n</>", "complete "});
+  CHECK(run_all_splits<ResponseParser>("HTTP/1.1 301 MovedPermanently\r\nVary: Accept-Encoding,User-Agent\r\n"
+                                       "Transfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n0\r\n\r\n") ==
+        std::vector<std::string>{
+            "head 301 'MovedPermanently' v11 chunked ka [Vary=Accept-Encoding,User-Agent][Transfer-Encoding=chunked]",
+            "body:\n", "complete "});
+  CHECK(run_all_splits<ResponseParser>("HTTP/1.1 301\r\nContent-Length: 0\r\n\r\n")[0] ==
+        "head 301 '' v11 length=0 ka [Content-Length=0]");
+  CHECK(run_all_splits<ResponseParser>("HTTP/1.0 301 Moved Permanently\r\nCache-Control: public\r\nPragma: \r\n"
+                                       "Location: http://www.bonjourmadame.fr/\r\nContent-Length: 0\r\n"
+                                       "Connection: keep-alive\r\n\r\n")[0] ==
+        "head 301 'Moved Permanently' v10 length=0 ka [Cache-Control=public][Pragma=]"
+        "[Location=http://www.bonjourmadame.fr/][Content-Length=0][Connection=keep-alive]");
+  CHECK(run_all_splits<ResponseParser>(
+            "HTTP/1.1 200 OK\r\nDCLK_imp: v7;x;114750856;0-0\r\nContent-Length: 0\r\n\r\n")[0] ==
+        "head 200 'OK' v11 length=0 ka [DCLK_imp=v7;x;114750856;0-0][Content-Length=0]");
+  // "No carriage ret": refused in strict mode.
+  CHECK(response_error("HTTP/1.1 200 OK\nContent-Type: text/html\n\nbody") == "error:malformed_head");
+}
+
 TEST_CASE("response head limit is separate from the request one", "[proxy]") {
   const std::string in = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: abcdef\r\n\r\n";
   Limits l;
@@ -691,4 +729,74 @@ TEST_CASE("hostile inputs: empty feeds, garbage, non-UTF-8", "[proxy]") {
   // Leading empty lines before a request are tolerated (RFC 9112 section 2.2) and count toward the head budget.
   CHECK(run_all_splits<RequestParser>("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n")[0] ==
         "head GET / v11 none ka [Host=h]");
+}
+
+TEST_CASE("mutated inputs give the same transcript whole and split, and never crash", "[proxy]") {
+  const std::string seed =
+      "POST http://a.example/2 HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\n\r\nhello"
+      "POST http://b.example/3 HTTP/1.1\r\nHost: b.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3;flag\r\nabc\r\n0\r\nDigest: x\r\n\r\n"
+      "GET /4 HTTP/1.1\r\nHost: c.example:8080\r\n\r\n";
+  const char alphabet[] = {'\r', '\n', ' ', '\t', ':', '\0', '0', 'a', ';', '=', ',', '\x7f', '\xff', 'H', '/'};
+  std::mt19937 rng(20261122);  // fixed: failures must reproduce
+  Limits limits;
+  limits.request_head_bytes = 120;
+  limits.header_count = 4;
+  for (int round = 0; round < 300; ++round) {
+    std::string in = seed;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const auto pos = rng() % in.size();
+      switch (rng() % 3) {
+        case 0:
+          in[pos] = alphabet[rng() % sizeof alphabet];
+          break;
+        case 1:
+          in.insert(in.begin() + static_cast<std::ptrdiff_t>(pos), alphabet[rng() % sizeof alphabet]);
+          break;
+        default:
+          in.erase(pos, 1);
+          break;
+      }
+    }
+    INFO("round " << round);
+    const auto whole = run_whole<RequestParser>(in, limits, true);
+    RequestParser p{limits};
+    std::vector<std::string> pieces;
+    for (std::size_t off = 0; off < in.size();) {
+      const auto n = 1 + rng() % 17;
+      pieces.push_back(in.substr(off, n));
+      off += n;
+    }
+    CHECK(drive(p, pieces, true) == whole);
+  }
+}
+
+TEST_CASE("a large body streams through as views of each read, never buffered", "[proxy]") {
+  RequestParser p{Limits{}};
+  const std::uint64_t size = 8 * 1024 * 1024;
+  const std::string head =
+      "PUT http://a.example/big HTTP/1.1\r\nHost: a.example\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+  REQUIRE(p.feed(head).event == ParseEvent::head);
+  const std::string read(64 * 1024, 'b');
+  std::uint64_t received = 0;
+  bool complete = false;
+  while (!complete) {
+    std::string_view rest = read;
+    while (!rest.empty() || !complete) {
+      const auto s = p.feed(rest);
+      if (s.event == ParseEvent::body) {
+        REQUIRE(s.body.data() == rest.data());  // a view of the read itself
+        received += s.body.size();
+      } else if (s.event == ParseEvent::message_complete) {
+        complete = true;
+        break;
+      } else {
+        REQUIRE(s.event == ParseEvent::need_more);
+        break;
+      }
+      rest.remove_prefix(s.consumed);
+    }
+  }
+  CHECK(received == size);
 }
