@@ -2,6 +2,7 @@
 // every problem (stderr, one per line, exit 1) or print a short summary (stdout, exit 0).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -15,9 +16,9 @@ namespace {
 std::string_view exemption_text(policy::Exemption e) {
   switch (e) {
     case policy::Exemption::always:
-      return "exempt (strictly necessary)";
+      return "exempt";
     case policy::Exemption::first_party_audience:
-      return "exempt when first-party, cookies at most 13 months";
+      return "exempt when first-party, cookies <= 13 months";
     case policy::Exemption::none:
       break;
   }
@@ -42,15 +43,20 @@ int check_config(const std::string& file) {
   std::cout << "files:\n";
   for (const auto& p : loaded.config->settings.policies) std::cout << "  " << p << '\n';
   std::cout << "purposes (" << engine.purpose_count() << "):\n";
-  std::size_t width = 0;
+  std::size_t id_width = 0;
+  std::size_t label_width = 0;
   for (std::size_t i = 0; i < engine.purpose_count(); ++i) {
-    width = std::max(width, engine.purpose_id(static_cast<policy::PurposeIndex>(i)).size());
+    const auto p = static_cast<policy::PurposeIndex>(i);
+    id_width = std::max(id_width, engine.purpose_id(p).size());
+    label_width = std::max(label_width, engine.purpose_label(p).size());
   }
   for (std::size_t i = 0; i < engine.purpose_count(); ++i) {
     const auto p = static_cast<policy::PurposeIndex>(i);
     const auto id = engine.purpose_id(p);
-    std::cout << "  " << id << std::string(width - id.size() + 2, ' ') << exemption_text(engine.purpose_exemption(p))
-              << "  (" << engine.purpose_label(p) << ")\n";
+    const auto label = engine.purpose_label(p);
+    std::cout << "  " << id << std::string(id_width - id.size() + 2, ' ') << label
+              << std::string(label_width - label.size() + 2, ' ') << exemption_text(engine.purpose_exemption(p))
+              << '\n';
   }
   std::cout << "rules: " << summary.trackers << " trackers, " << summary.domains << " domains, "
             << summary.cookie_patterns << " cookie patterns, " << summary.url_patterns << " URL patterns\n";

@@ -278,8 +278,10 @@ void add_explain(CLI::App& app, int& exit_code) {
   cmd->add_option("--consent", o->consent, "value of the eu-consent cookie");
   cmd->add_option("--tcf", o->tcf, "IAB TCF v2.2 TC string (euconsent-v2)");
   cmd->add_flag("--gpc", o->gpc, "send Sec-GPC: 1");
-  cmd->add_option("--cookie", o->cookies, "a cookie the request carries: NAME or NAME=VALUE (repeatable)");
-  cmd->add_option("--set-cookie", o->set_cookies, "a Set-Cookie header value of the response (repeatable)");
+  cmd->add_option("--cookie", o->cookies, "a cookie the request carries: NAME or NAME=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--set-cookie", o->set_cookies, "a Set-Cookie header value of the response (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--dest", o->dest, "what the fetch is for (Sec-Fetch-Dest); document means a navigation")
       ->check(CLI::IsMember({"unknown", "document", "iframe", "script", "image", "style", "xhr", "empty", "other"}))
       ->capture_default_str();

@@ -27,6 +27,13 @@ has_line() {  # has_line FILE LINE: LINE is one whole line of FILE
     failures=$((failures + 1))
   fi
 }
+has_match() {  # has_match FILE REGEX: one whole line of FILE matches the extended REGEX
+  if ! grep -qxE -- "$2" "$1"; then
+    echo "FAIL: no line matches: $2"
+    sed 's/^/  got: /' "$1"
+    failures=$((failures + 1))
+  fi
+}
 has_text() {  # has_text FILE TEXT: TEXT occurs in FILE
   if ! grep -qF -- "$2" "$1"; then
     echo "FAIL: missing text: $2"
@@ -39,9 +46,9 @@ has_text() {  # has_text FILE TEXT: TEXT occurs in FILE
 run 0 check-config config/default.yaml
 has_line "$out" "config/default.yaml: OK"
 has_line "$out" "purposes (9):"
-has_text "$out" "  strictly-necessary        exempt (strictly necessary)"
-has_text "$out" "  audience-measurement      exempt when first-party, cookies at most 13 months"
-has_text "$out" "  advertising-personalised  needs consent"
+has_match "$out" "  strictly-necessary +Strictly necessary +exempt"
+has_match "$out" "  audience-measurement +Audience measurement +exempt when first-party, cookies <= 13 months"
+has_match "$out" "  advertising-personalised +Personalised advertising +needs consent"
 has_text "$out" "rules: "
 has_text "$out" ", hash "
 run 0 check-config  # the default file
@@ -82,9 +89,9 @@ has_line "$out" "verdict    allow"
 has_line "$out" "reason     purpose_granted"
 
 # Cookies and Set-Cookie of a first-party page: the pixel cookie goes, the session stays.
-run 0 explain "https://news.example/" --site news.example --cookie _fbp=fb.1.1 --cookie PHPSESSID=abc \
+run 0 explain --cookie _fbp=fb.1.1 "https://news.example/" --site news.example --cookie PHPSESSID=abc \
   --set-cookie "_fbp=fb.1.2; Max-Age=7776000; Path=/" --now 1767225600
-has_text "$out" "cookie     _fbp: removed (advertising-personalised"
+has_line "$out" "cookie     _fbp: removed (advertising-personalised (Personalised advertising), rule facebook-pixel/cookies[0], consent_missing)"
 has_line "$out" "cookie     PHPSESSID: sent"
 has_text "$out" "set-cookie _fbp: drop (advertising-personalised"
 
