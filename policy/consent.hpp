@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "policy/cmp_consent.hpp"
 #include "policy/consent_state.hpp"
 #include "policy/diagnostic.hpp"
 #include "policy/document.hpp"
@@ -39,7 +40,8 @@ struct ConsentConfig {
   struct Cmp {                  // issue 5
     std::string cookie;
     std::string format;
-    std::vector<std::pair<std::string, PurposeIndex>> categories;
+    std::vector<std::pair<std::string, PurposeIndex>> categories;  // sorted by key
+    CmpFormat format_id = CmpFormat::tarteaucitron;                // `format`, resolved once at load
   };
   std::vector<Cmp> cmp;
 };
@@ -48,7 +50,22 @@ struct ConsentConfig {
 // appends one Diagnostic per problem.
 [[nodiscard]] ConsentConfig compile_consent(const Document& doc, std::vector<Diagnostic>& diagnostics);
 
-// Never throws, never allocates more than a bounded amount (cookie values are capped).
+// A choice whose timestamp is more than this far from another's is "clearly newer" and wins over it;
+// otherwise the most restrictive reading (intersection) wins. Also the tolerated clock skew: a timestamp
+// further than this in the future of `now` makes its signal malformed.
+inline constexpr std::int64_t clearly_newer_seconds = 24 * 3600;
+
+// Never throws, never allocates more than a bounded amount (cookie values are capped), and does not
+// allocate at all when no consent cookie is present.
+//
+// Order: the eu-consent cookie (or an alias) decides alone when present; otherwise every TCF cookie and
+// every configured CMP cookie present is read, and their readings combine: the newest valid one wins if it
+// is clearly newer than each other one, else the intersection wins (a malformed or expired reading grants
+// nothing, so it empties the intersection). A CMP cookie that records no choice counts as absent.
+// `source` names the reading used (for an intersection, the most restrictive one). Sec-GPC exactly "1"
+// then removes gpc_refuses (and sets `gpc`), and override_refuses is always removed: both only narrow.
+// A timestamp older than lifetime_seconds (0 = no limit) before `in.now` is `expired`; `in.now` must be
+// the real time: with 0, every dated signal lies in the future and is malformed.
 [[nodiscard]] ConsentState read_consent(const ConsentConfig& config, const ConsentInputs& in) noexcept;
 
 }  // namespace consent::policy

@@ -117,6 +117,8 @@ std::string_view to_string(SiteSource s) noexcept {
       return "origin";
     case SiteSource::referer:
       return "referer";
+    case SiteSource::sec_fetch_site:
+      return "sec_fetch_site";
     case SiteSource::unknown:
       return "unknown";
   }
@@ -193,6 +195,12 @@ FirstParty first_party_of(const FirstPartyInputs& in) {
       fp.source = SiteSource::referer;
       return fp;
     }
+  }
+  const auto fetch_site = trim(in.sec_fetch_site);
+  if (!in.host.empty() && (iequals(fetch_site, "same-origin") || iequals(fetch_site, "same-site"))) {
+    fp.site = std::string(policy::registrable_domain(in.host));
+    fp.source = SiteSource::sec_fetch_site;
+    return fp;
   }
   fp.site.clear();
   fp.source = SiteSource::unknown;

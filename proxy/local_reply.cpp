@@ -190,7 +190,11 @@ LocalReply render(int status, std::string_view reason_code, bool closes, const R
   out.append(reason_code);
   out.append("\r\n");
   out.append(extra_headers);
-  if (r.closes_connection) out.append("Connection: close\r\n");
+  if (r.closes_connection) {
+    out.append("Connection: close\r\n");
+  } else if (options.is_http10) {
+    out.append("Connection: keep-alive\r\n");
+  }
   out.append("\r\n");
   if (!options.is_head && status != 204) out.append(body.bytes);
   return r;

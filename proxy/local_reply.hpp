@@ -55,6 +55,7 @@ struct ReplyOptions {
   bool is_head = false;          // HEAD request: headers only, Content-Length of the body we would send
   bool keep_alive = true;        // false (HTTP/1.0 without keep-alive, or closing anyway) -> Connection: close
   bool body_unread = false;      // the request body was not consumed -> Connection: close
+  bool is_http10 = false;        // HTTP/1.0 client: a kept-alive reply says "Connection: keep-alive" (RFC 9112 9.3)
   std::string_view host;         // request host, shown on 502/504 pages when it is a clean host name
   std::string_view exchange_id;  // shown on 500 pages; digits/letters only, else omitted
   std::string_view reason_code;  // overrides the kind's reason code when it is snake_case (must be static storage)

@@ -652,6 +652,43 @@ TEST_CASE("response smuggling shapes are refused: no Set-Cookie slips past", "[p
   CHECK(response_error("HTTP/1.1 200 OK\r\nX: \0\r\n\r\n"sv) == "error:malformed_head");
 }
 
+TEST_CASE("only HTTP/ is a protocol: RTSP and ICE start lines are refused", "[proxy]") {
+  CHECK(request_error("GET / RTSP/1.0\r\nHost: h\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(request_error("GET / ICE/1.0\r\nHost: h\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(request_error("GET /HTTP/1.1 RTSP/1.0\r\nHost: h\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(response_error("RTSP/1.1 200 OK\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(response_error("ICE/1.1 200 OK\r\n\r\n").rfind("error:", 0) == 0);
+  CHECK(response_error("HTTPER/1.1 200 OK\r\n\r\n").rfind("error:", 0) == 0);
+}
+
+TEST_CASE("llhttp's sample responses parse (google 301, amazon chunked, no reason, empty values)", "[proxy]") {
+  const std::string google =
+      "HTTP/1.1 301 Moved Permanently\r\nLocation: http://www.google.com/\r\nContent-Type: text/html; "
+      "charset=UTF-8\r\nX-$PrototypeBI-Version: 1.6.0.3\r\nContent-Length:  10  \r\n\r\n<HTML>\n</>";
+  CHECK(run_all_splits<ResponseParser>(google) ==
+        std::vector<std::string>{"head 301 'Moved Permanently' v11 length=10 ka [Location=http://www.google.com/]"
+                                 "[Content-Type=text/html; charset=UTF-8][X-$PrototypeBI-Version=1.6.0.3]"
+                                 "[Content-Length=10]",
+                                 "body:<HTML>\n</>", "complete "});
+  CHECK(run_all_splits<ResponseParser>("HTTP/1.1 301 MovedPermanently\r\nVary: Accept-Encoding,User-Agent\r\n"
+                                       "Transfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n0\r\n\r\n") ==
+        std::vector<std::string>{
+            "head 301 'MovedPermanently' v11 chunked ka [Vary=Accept-Encoding,User-Agent][Transfer-Encoding=chunked]",
+            "body:\n", "complete "});
+  CHECK(run_all_splits<ResponseParser>("HTTP/1.1 301\r\nContent-Length: 0\r\n\r\n")[0] ==
+        "head 301 '' v11 length=0 ka [Content-Length=0]");
+  CHECK(run_all_splits<ResponseParser>("HTTP/1.0 301 Moved Permanently\r\nCache-Control: public\r\nPragma: \r\n"
+                                       "Location: http://www.bonjourmadame.fr/\r\nContent-Length: 0\r\n"
+                                       "Connection: keep-alive\r\n\r\n")[0] ==
+        "head 301 'Moved Permanently' v10 length=0 ka [Cache-Control=public][Pragma=]"
+        "[Location=http://www.bonjourmadame.fr/][Content-Length=0][Connection=keep-alive]");
+  CHECK(run_all_splits<ResponseParser>(
+            "HTTP/1.1 200 OK\r\nDCLK_imp: v7;x;114750856;0-0\r\nContent-Length: 0\r\n\r\n")[0] ==
+        "head 200 'OK' v11 length=0 ka [DCLK_imp=v7;x;114750856;0-0][Content-Length=0]");
+  // "No carriage ret": refused in strict mode.
+  CHECK(response_error("HTTP/1.1 200 OK\nContent-Type: text/html\n\nbody") == "error:malformed_head");
+}
+
 TEST_CASE("response head limit is separate from the request one", "[proxy]") {
   const std::string in = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: abcdef\r\n\r\n";
   Limits l;

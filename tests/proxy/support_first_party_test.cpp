@@ -157,3 +157,21 @@ TEST_CASE("host_of_url extracts only http(s) hosts", "[proxy]") {
   CHECK(host_of_url("https://[::1]x/").empty());
   CHECK(host_of_url("").empty());
 }
+
+TEST_CASE("Sec-Fetch-Site same-site stands in for a missing Origin and Referer", "[proxy]") {
+  auto in = browser("metrics.news.example", "no-cors", "script");
+  in.sec_fetch_site = "same-site";
+  auto fp = first_party_of(in);
+  CHECK(fp.site == "news.example");
+  CHECK(fp.source == SiteSource::sec_fetch_site);
+  in.sec_fetch_site = "same-origin";
+  CHECK(first_party_of(in).site == "news.example");
+  in.sec_fetch_site = "cross-site";
+  CHECK(first_party_of(in).site.empty());
+  in.sec_fetch_site = "none";
+  CHECK(first_party_of(in).site.empty());
+  in.sec_fetch_site = "same-site";
+  in.referer = "https://other.example/";  // Referer is more precise and wins
+  CHECK(first_party_of(in).source == SiteSource::referer);
+  CHECK(consent::proxy::to_string(SiteSource::sec_fetch_site) == "sec_fetch_site");
+}

@@ -271,3 +271,13 @@ TEST_CASE("a reason code override must be snake_case", "[proxy]") {
   CHECK(r.reason_code == "upstream_tls_failed");
   CHECK(r.bytes.find("X: y") == std::string::npos);
 }
+
+TEST_CASE("an HTTP/1.0 client kept alive is told so", "[proxy]") {
+  ReplyOptions o;
+  o.is_http10 = true;
+  CHECK(has_header(split(LocalReply::surrogate(blocked(Surrogate::gif), "A", o).bytes), "Connection: keep-alive"));
+  o.keep_alive = false;
+  const auto p = split(LocalReply::surrogate(blocked(Surrogate::gif), "A", o).bytes);
+  CHECK(has_header(p, "Connection: close"));
+  CHECK(p.headers.find("keep-alive") == std::string::npos);
+}
