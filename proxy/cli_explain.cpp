@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/engine_loader.hpp"
@@ -54,11 +55,6 @@ std::optional<Target> parse_target(std::string_view url) {
   return Target{std::move(*host), std::move(path)};
 }
 
-std::string site_of(std::string_view site) {
-  auto t = parse_target(site);
-  return t ? std::string(policy::registrable_domain(t->host)) : std::string{};
-}
-
 policy::FetchDest parse_dest(const std::string& d) {
   static const std::map<std::string, policy::FetchDest> dests{
       {"unknown", policy::FetchDest::unknown}, {"document", policy::FetchDest::document},
@@ -83,22 +79,23 @@ std::string_view verdict_text(policy::Verdict v) {
   return "allow";
 }
 
-std::string_view surrogate_text(policy::Surrogate s) {
+// The stable name (JSON) and a description (text) of each surrogate.
+std::pair<std::string_view, std::string_view> surrogate_text(policy::Surrogate s) {
   switch (s) {
     case policy::Surrogate::none:
-      return "none";
+      return {"none", "none"};
     case policy::Surrogate::no_content:
-      return "no_content (204)";
+      return {"no_content", "204 No Content"};
     case policy::Surrogate::gif:
-      return "gif (200, 1x1 transparent GIF)";
+      return {"gif", "200, 1x1 transparent GIF"};
     case policy::Surrogate::empty_js:
-      return "empty_js (200, empty script)";
+      return {"empty_js", "200, empty script"};
     case policy::Surrogate::empty_css:
-      return "empty_css (200, empty stylesheet)";
+      return {"empty_css", "200, empty stylesheet"};
     case policy::Surrogate::forbidden_page:
-      return "forbidden_page (403 page)";
+      return {"forbidden_page", "403 page"};
   }
-  return "none";
+  return {"none", "none"};
 }
 
 std::string_view set_cookie_action_text(policy::SetCookieAction a) {
@@ -120,6 +117,15 @@ int explain(const ExplainOptions& o) {
   if (!target) {
     std::cerr << "consentgate explain: " << o.url << ": no valid host in this URL\n";
     return 2;
+  }
+  std::string first_party;
+  if (!o.site.empty()) {
+    auto site = parse_target(o.site);
+    if (!site) {
+      std::cerr << "consentgate explain: --site " << o.site << ": no valid host\n";
+      return 2;
+    }
+    first_party = std::string(policy::registrable_domain(site->host));
   }
   auto loaded = config::load_engine(o.config);
   if (!loaded.engine) {
@@ -147,7 +153,6 @@ int explain(const ExplainOptions& o) {
   const std::int64_t now = o.now ? *o.now : static_cast<std::int64_t>(std::time(nullptr));
   const auto dest = parse_dest(o.dest);
   const bool is_navigation = dest == policy::FetchDest::document;
-  std::string first_party = o.site.empty() ? std::string{} : site_of(o.site);
   if (first_party.empty() && is_navigation) first_party = std::string(policy::registrable_domain(target->host));
 
   policy::Request request;
@@ -196,10 +201,8 @@ int explain(const ExplainOptions& o) {
         {"purpose", or_null(engine.purpose_id(decision.purpose))},
         {"rule", or_null(decision.rule_id)},
         {"reason", decision.reason},
-        {"surrogate",
-         or_null(decision.verdict == policy::Verdict::block
-                     ? surrogate_text(decision.surrogate).substr(0, surrogate_text(decision.surrogate).find(' '))
-                     : std::string_view{})}};
+        {"surrogate", or_null(decision.verdict == policy::Verdict::block ? surrogate_text(decision.surrogate).first
+                                                                         : std::string_view{})}};
     auto& jc = j["cookies"] = nlohmann::json::array();
     for (const auto& c : cookies) {
       const auto* r = removal_of(c.name);
@@ -245,7 +248,8 @@ int explain(const ExplainOptions& o) {
   std::cout << "rule       " << (decision.rule_id.empty() ? "none" : decision.rule_id) << '\n';
   std::cout << "reason     " << decision.reason << '\n';
   if (decision.verdict == policy::Verdict::block) {
-    std::cout << "surrogate  " << surrogate_text(decision.surrogate) << '\n';
+    const auto [name, description] = surrogate_text(decision.surrogate);
+    std::cout << "surrogate  " << name << " (" << description << ")\n";
   }
   for (const auto& c : cookies) {
     std::cout << "cookie     " << c.name << ": ";

@@ -77,9 +77,11 @@ has_line "$out" "purpose    audience-measurement (Audience measurement)"
 has_line "$out" "rule       google-analytics/domains[0]"
 has_line "$out" "reason     consent_missing"
 has_line "$out" "surrogate  gif (200, 1x1 transparent GIF)"
+has_line "$out" "site       news.example (third-party request)"
 
 run 0 explain "https://www.google-analytics.com/g/collect" --site news.example --json --now 1767225600
 has_text "$out" '"verdict":"block"'
+has_text "$out" '"surrogate":"no_content"'
 has_text "$out" '"rule":"google-analytics/domains[0]"'
 has_text "$out" '"reason":"consent_missing"'
 
@@ -96,7 +98,9 @@ has_line "$out" "cookie     PHPSESSID: sent"
 has_text "$out" "set-cookie _fbp: drop (advertising-personalised"
 
 run 2 explain "http://exa mple/"
-has_text "$err" "no valid host"
+has_line "$err" "consentgate explain: http://exa mple/: no valid host in this URL"
+run 2 explain "http://example.com/" --site "a b"
+has_line "$err" "consentgate explain: --site a b: no valid host"
 
 [ "$failures" -eq 0 ] && echo "all consentgate CLI checks passed"
 exit "$failures"
