@@ -147,7 +147,7 @@ listen: localhost:8080
 workers: -1
 log: ""
 log_all_exchanges: yes
-connect_to: ["a:1:b", {host: x, port: 99999}, [1]]
+connect_to: ["a:1:b", {host: x, port: 99999}, [1], {host: "a b", to_host: "x:80"}]
 allowed_clients: [10.0.0.1/8, 10.0.0.0/33]
 connect_ports: [0, 443, "https"]
 timeouts:
