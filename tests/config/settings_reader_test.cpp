@@ -169,6 +169,8 @@ policies: [p.yaml]
           R"(settings.yaml:6:14: connect_to[0]: "a:1:b" is not HOST:PORT:ADDRESS:PORT (e.g. "tracker.example:443:127.0.0.1:8443"))",
           R"(settings.yaml:6:39: connect_to[1].port: expected a port from 1 to 65535, got "99999")",
           R"(settings.yaml:6:47: connect_to[2]: expected "HOST:PORT:ADDRESS:PORT" or a map, got a list)",
+          R"(settings.yaml:6:59: connect_to[3].host: "a b" is not a host name, IP address or "*.domain")",
+          R"(settings.yaml:6:75: connect_to[3].to_host: "x:80" is not a host name or IP address)",
           R"(settings.yaml:7:19: allowed_clients[0]: "10.0.0.1/8" has host bits set; did you mean "10.0.0.0/8"?)",
           R"(settings.yaml:7:31: allowed_clients[1]: "10.0.0.0/33" is not an IP network in CIDR notation (e.g. "192.168.0.0/16", "fd00::/8"))",
           R"(settings.yaml:8:17: connect_ports[0]: expected a whole number from 1 to 65535, got "0")",
