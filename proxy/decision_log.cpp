@@ -1,10 +1,14 @@
 #include "proxy/decision_log.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -105,6 +109,20 @@ void append_json_string(std::string& out, std::string_view s, std::size_t max_by
       out.append("...");
       break;
     }
+    // Fast path: copy a run of printable ASCII that needs no escaping in one append.
+    std::size_t run = i;
+    const std::size_t run_end = std::min(s.size(), i + (max_bytes - emitted));
+    while (run < run_end) {
+      const auto b = static_cast<unsigned char>(s[run]);
+      if (b < 0x20 || b >= 0x7F || b == '"' || b == '\\') break;
+      ++run;
+    }
+    if (run != i) {
+      out.append(s.data() + i, run - i);
+      emitted += run - i;
+      i = run;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -196,11 +214,16 @@ void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t
 
 namespace {
 
+// One append per key: keys are ours and short, so they are composed on the stack.
 void append_key(std::string& out, std::string_view key) {
-  out.push_back(',');
-  out.push_back('"');
-  out.append(key);
-  out.append("\":");
+  char buf[40];
+  const std::size_t n = std::min(key.size(), sizeof buf - 4);
+  buf[0] = ',';
+  buf[1] = '"';
+  std::memcpy(buf + 2, key.data(), n);
+  buf[n + 2] = '"';
+  buf[n + 3] = ':';
+  out.append(buf, n + 4);
 }
 
 void append_string_field(std::string& out, std::string_view key, std::string_view value) {
@@ -239,12 +262,12 @@ std::string_view loggable_path(std::string_view path, bool log_full_urls) {
 
 std::string DecisionLog::format(const DecisionRecord& r, bool log_full_urls) {
   std::string out;
-  out.reserve(256 + r.path.size());
-  out.append("{\"t\":\"");
+  out.reserve(512 + std::min(r.path.size(), max_field_bytes));
+  out.append("{\"time\":\"");
   detail::append_rfc3339_ms(out, r.time);
   out.push_back('"');
   if (r.exchange_id != 0) {
-    append_key(out, "id");
+    append_key(out, "exchange_id");
     out.append(std::to_string(r.exchange_id));
   }
   append_string_field(out, "client", r.client);
@@ -275,7 +298,7 @@ std::string DecisionLog::format(const DecisionRecord& r, bool log_full_urls) {
   }
   append_key(out, "mode");
   detail::append_json_string(out, to_string(r.mode), max_field_bytes);
-  append_string_field(out, "policy", r.policy_hash);
+  append_string_field(out, "policy_hash", r.policy_hash);
   out.append("}\n");
   return out;
 }
@@ -293,6 +316,11 @@ struct DecisionLog::Impl {
   std::uint64_t done = 0;      // lines handled (written or dropped on error) so far (guarded by mutex)
   bool reopen_requested = false;
   bool stopping = false;
+  bool flush_requested = false;
+
+  static constexpr std::chrono::milliseconds batch_delay{5};
+  static constexpr std::size_t write_chunk_bytes = 64 * 1024;
+  std::size_t high_water() const noexcept { return std::max<std::size_t>(options.queue_entries / 2, 1); }
 
   std::atomic<std::uint64_t> written{0};
   std::atomic<std::uint64_t> dropped{0};
@@ -331,27 +359,45 @@ struct DecisionLog::Impl {
   }
 
   void run() {
+    // A closed stdout pipe must cost us log lines, not the process: with SIGPIPE blocked in this
+    // thread, write() fails with EPIPE (the signal it raises is thread-directed and stays pending here).
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
+
     std::deque<std::string> batch;
     std::string buffer;
     std::unique_lock lock(mutex);
+    const auto urgent = [&] { return stopping || reopen_requested || flush_requested; };
     for (;;) {
-      wake.wait(lock, [&] { return stopping || reopen_requested || !queue.empty(); });
+      wake.wait(lock, [&] { return urgent() || !queue.empty(); });
+      // Let a burst accumulate: one write() then carries many lines, and producers only notify on the
+      // empty -> non-empty transition (or at the high-water mark), so log() rarely makes a syscall.
+      if (!urgent()) wake.wait_for(lock, batch_delay, [&] { return urgent() || queue.size() >= high_water(); });
       const bool reopen = std::exchange(reopen_requested, false);
+      flush_requested = false;
       batch.swap(queue);
       const bool stop = stopping && batch.empty();
       lock.unlock();
 
       if (reopen) do_reopen();
-      buffer.clear();
-      for (auto& line : batch) buffer.append(line);
+      // Lines go out in writes of about write_chunk_bytes: few syscalls, and a burst of a full queue
+      // does not leave a queue-sized buffer allocated.
       const auto n = static_cast<std::uint64_t>(batch.size());
-      if (n != 0) {
-        if (write_all(buffer)) {
-          written.fetch_add(n, std::memory_order_relaxed);
-        } else {
-          dropped.fetch_add(n, std::memory_order_relaxed);
-        }
+      std::uint64_t pending = 0;
+      const auto write_pending = [&] {
+        if (pending == 0) return;
+        (write_all(buffer) ? written : dropped).fetch_add(pending, std::memory_order_relaxed);
+        buffer.clear();
+        pending = 0;
+      };
+      for (auto& line : batch) {
+        buffer.append(line);
+        ++pending;
+        if (buffer.size() >= write_chunk_bytes) write_pending();
       }
+      write_pending();
       batch.clear();
 
       lock.lock();
@@ -393,6 +439,7 @@ void DecisionLog::log(const DecisionRecord& record) noexcept {
   try {
     std::string line = format(record, impl_->options.log_full_urls);
     bool was_empty = false;
+    bool wake_writer = false;
     {
       std::lock_guard lock(impl_->mutex);
       if (impl_->queue.size() >= impl_->options.queue_entries) {
@@ -402,9 +449,11 @@ void DecisionLog::log(const DecisionRecord& record) noexcept {
       was_empty = impl_->queue.empty();
       impl_->queue.push_back(std::move(line));
       ++impl_->enqueued;
+      wake_writer = was_empty || impl_->queue.size() == impl_->high_water();
     }
-    // The writer only sleeps on an empty queue, so waking it once per batch is enough.
-    if (was_empty) impl_->wake.notify_one();
+    // The writer sleeps only on an empty queue or while a batch accumulates: waking it once per batch
+    // (and once more when half full) is enough.
+    if (wake_writer) impl_->wake.notify_one();
   } catch (...) {
     impl_->dropped.fetch_add(1, std::memory_order_relaxed);
   }
@@ -421,6 +470,8 @@ void DecisionLog::reopen() noexcept {
 void DecisionLog::flush() {
   std::unique_lock lock(impl_->mutex);
   const std::uint64_t target = impl_->enqueued;
+  impl_->flush_requested = true;
+  impl_->wake.notify_one();
   impl_->drained.wait(lock, [&] { return impl_->done >= target; });
 }
 

@@ -16,13 +16,12 @@
 // - The destructor drains the queue, flushes and joins the writer (shutdown loses no queued line).
 // Thread-safety: every member function may be called from any thread concurrently.
 //
-// Line schema (stable; keys are omitted when empty / not applicable, except "t", "action", "mode"):
-//   {"t":"2026-11-22T13:09:02.123Z","id":42,"client":"127.0.0.1","site":"news.example","method":"GET",
+// Line schema (stable; keys are omitted when empty / not applicable, except "time", "action", "mode"):
+//   {"time":"2026-11-22T13:09:02.123Z","exchange_id":42,"client":"127.0.0.1","site":"news.example","method":"GET",
 //    "host":"www.google-analytics.com","path":"/g/collect","purpose":"analytics","action":"block",
 //    "reason":"consent_missing","rule":"google-analytics/domains[0]","cookies":["_ga","_gid"],
 //    "max_age":31536000,"status":204,"consent":"missing","consent_source":"none","granted":["ads"],
-//    "gpc":true,"mode":"enforce","policy":"0123456789abcdef"}
-#include <atomic>
+//    "gpc":true,"mode":"enforce","policy_hash":"0123456789abcdef"}
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

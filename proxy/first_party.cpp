@@ -117,6 +117,8 @@ std::string_view to_string(SiteSource s) noexcept {
       return "origin";
     case SiteSource::referer:
       return "referer";
+    case SiteSource::sec_fetch_site:
+      return "sec_fetch_site";
     case SiteSource::unknown:
       return "unknown";
   }
@@ -143,20 +145,12 @@ std::string host_of_url(std::string_view url) {
   } else {
     return {};
   }
-  auto authority = rest.substr(0, rest.find_first_of("/?#"));
+  // WHATWG URL: for http(s) a backslash ends the authority like '/'.
+  auto authority = rest.substr(0, rest.find_first_of("/\\?#"));
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  std::string_view host;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return {};
-    const auto after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') return {};
-    host = authority.substr(1, close - 1);
-  } else {
-    host = authority.substr(0, authority.find(':'));
-  }
-  if (host.empty()) return {};
-  auto normalised = policy::normalise_host(host);
+  if (authority.empty()) return {};
+  // normalise_host checks the port and the IPv6 brackets itself.
+  auto normalised = policy::normalise_host(authority);
   return normalised ? std::move(*normalised) : std::string{};
 }
 
@@ -201,6 +195,12 @@ FirstParty first_party_of(const FirstPartyInputs& in) {
       fp.source = SiteSource::referer;
       return fp;
     }
+  }
+  const auto fetch_site = trim(in.sec_fetch_site);
+  if (!in.host.empty() && (iequals(fetch_site, "same-origin") || iequals(fetch_site, "same-site"))) {
+    fp.site = std::string(policy::registrable_domain(in.host));
+    fp.source = SiteSource::sec_fetch_site;
+    return fp;
   }
   fp.site.clear();
   fp.source = SiteSource::unknown;

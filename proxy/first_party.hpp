@@ -11,7 +11,9 @@
 //    A nested navigation (Sec-Fetch-Dest iframe/frame/embed/object/fencedframe) is NOT its own first
 //    party: its parent page is the site, known only from Origin/Referer.
 // 3. Else the Referer's registrable domain (http/https only).
-// 4. Else unknown: empty site (no site, no consent for non-exempt purposes).
+// 4. Else Sec-Fetch-Site: same-origin / same-site says the initiator is on the request host's own site
+//    (a page with Referrer-Policy: no-referrer still gets its first-party subresources judged by its site).
+// 5. Else unknown: empty site (no site, no consent for non-exempt purposes).
 // Origin/Referer hosts go through policy::normalise_host; anything it rejects counts as absent.
 #include <cstdint>
 #include <string>
@@ -34,7 +36,7 @@ struct FirstPartyInputs {
   std::string_view accept;
 };
 
-enum class SiteSource : std::uint8_t { navigation, origin, referer, unknown };
+enum class SiteSource : std::uint8_t { navigation, origin, referer, sec_fetch_site, unknown };
 [[nodiscard]] std::string_view to_string(SiteSource s) noexcept;
 
 struct FirstParty {

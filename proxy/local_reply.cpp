@@ -1,6 +1,9 @@
 #include "proxy/local_reply.hpp"
 
 #include <array>
+#include <string>
+
+#include "proxy/http_error.hpp"
 
 namespace consent::proxy {
 
@@ -15,8 +18,10 @@ struct KindInfo {
 };
 
 // Indexed by ReplyKind. Texts are ours only; the host (when shown) is appended by render().
-constexpr std::array<KindInfo, 22> kinds{{
+constexpr std::array<KindInfo, 25> kinds{{
     {400, "malformed_request", "Bad request", "The proxy could not read this request.", true},
+    {400, "ambiguous_framing", "Bad request",
+     "The proxy refused this request because its length or headers are ambiguous.", true},
     {403, "connect_port_refused", "Port not allowed", "The proxy does not open tunnels to this port.", false},
     {403, "client_not_allowed", "Not allowed", "Your address is not allowed to use this proxy.", false},
     {403, "request_loop", "Loop refused", "This request is addressed to the proxy itself.", false},
@@ -42,6 +47,8 @@ constexpr std::array<KindInfo, 22> kinds{{
     {503, "connection_limit", "Service unavailable", "The proxy is handling too many connections; try again shortly.",
      true},
     {504, "upstream_timeout", "Gateway timeout", "The site did not answer in time", false},
+    {504, "upstream_connect_timeout", "Gateway timeout", "The site could not be reached in time", false},
+    {504, "upstream_first_byte_timeout", "Gateway timeout", "The site did not start answering in time", false},
     {500, "internal_error", "Internal error", "internal error", false},
 }};
 
@@ -124,6 +131,15 @@ std::string clean_realm(std::string_view realm) {
   return out;
 }
 
+// Reason codes go into a header: only [a-z0-9_], at most 64 bytes, or the kind's own code is used.
+bool is_snake_case(std::string_view code) noexcept {
+  if (code.empty() || code.size() > 64) return false;
+  for (const char c : code) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 struct Body {
   std::string_view content_type;
   std::string bytes;
@@ -175,7 +191,11 @@ LocalReply render(int status, std::string_view reason_code, bool closes, const R
   out.append(reason_code);
   out.append("\r\n");
   out.append(extra_headers);
-  if (r.closes_connection) out.append("Connection: close\r\n");
+  if (r.closes_connection) {
+    out.append("Connection: close\r\n");
+  } else if (options.is_http10) {
+    out.append("Connection: keep-alive\r\n");
+  }
   out.append("\r\n");
   if (!options.is_head && status != 204) out.append(body.bytes);
   return r;
@@ -301,6 +321,54 @@ LocalReply LocalReply::surrogate(const policy::Decision& decision, std::string_v
   return render(204, reason, false, options, {{}, {}}, {});
 }
 
+LocalReply LocalReply::connection_established() {
+  LocalReply r;
+  r.status = 200;
+  r.reason_code = "connection_established";
+  r.bytes = "HTTP/1.1 200 Connection established\r\n\r\n";
+  return r;
+}
+
+LocalReply LocalReply::continue_100() {
+  LocalReply r;
+  r.status = 100;
+  r.reason_code = "continue";
+  r.bytes = "HTTP/1.1 100 Continue\r\n\r\n";
+  return r;
+}
+
+LocalReply LocalReply::for_request_error(const boost::system::error_code& ec, const ReplyOptions& options) {
+  ReplyKind kind = ReplyKind::internal_error;
+  if (ec.category() == http_category()) {
+    switch (static_cast<http_errc>(ec.value())) {
+      case http_errc::head_too_large:
+      case http_errc::too_many_headers:
+        kind = ReplyKind::header_fields_too_large;
+        break;
+      case http_errc::uri_too_long:
+        kind = ReplyKind::uri_too_long;
+        break;
+      case http_errc::ambiguous_framing:
+      case http_errc::bad_transfer_encoding:
+      case http_errc::bad_chunk:
+      case http_errc::chunk_extension_too_long:
+        kind = ReplyKind::ambiguous_framing;
+        break;
+      default:
+        kind = ReplyKind::bad_request;
+    }
+  }
+  ReplyOptions o = options;
+  if (kind != ReplyKind::internal_error) o.reason_code = proxy::reason_code(ec);
+  LocalReply r = error(kind, o);
+  if (!r.closes_connection) {
+    // The codec's errors leave the stream position unknown (http_error.hpp): never keep the connection.
+    o.keep_alive = false;
+    r = error(kind, o);
+  }
+  return r;
+}
+
 LocalReply LocalReply::error(ReplyKind kind, const ReplyOptions& options) {
   const KindInfo& k = info(kind);
   std::string text(k.text);
@@ -324,7 +392,8 @@ LocalReply LocalReply::error(ReplyKind kind, const ReplyOptions& options) {
   } else if (kind == ReplyKind::connection_limit) {
     extra = "Retry-After: 5\r\n";
   }
-  return render(k.status, k.reason_code, k.always_closes, options, page(options, k.title, text), extra);
+  const std::string_view code = is_snake_case(options.reason_code) ? options.reason_code : k.reason_code;
+  return render(k.status, code, k.always_closes, options, page(options, k.title, text), extra);
 }
 
 }  // namespace consent::proxy

@@ -15,11 +15,16 @@
 
 #include "policy/decision.hpp"
 
+namespace boost::system {
+class error_code;
+}
+
 namespace consent::proxy {
 
 // Stable reason codes of our own replies (the blocked-request reasons come from policy::reason).
 enum class ReplyKind : std::uint8_t {
-  bad_request,                  // 400 malformed_request: llhttp rejected it, ambiguous framing, bad URI
+  bad_request,                  // 400 malformed_request: llhttp rejected it, bad URI
+  ambiguous_framing,            // 400 ambiguous_framing: CL+TE, differing CLs, bad chunk size, obs-fold, NUL/CR/LF
   forbidden_connect_port,       // 403 connect_port_refused: CONNECT to a port not in connect_ports
   forbidden_client,             // 403 client_not_allowed: the client's address is not in allowed_clients
   forbidden_loop,               // 403 request_loop: the request targets the proxy itself
@@ -39,7 +44,9 @@ enum class ReplyKind : std::uint8_t {
   upstream_tls_expired,         // 502 upstream_tls_expired (or not yet valid)
   upstream_tls_wrong_host,      // 502 upstream_tls_wrong_host: certificate does not name the host
   connection_limit,             // 503 connection_limit (with Retry-After)
-  upstream_timeout,             // 504 upstream_timeout: connect or first byte
+  upstream_timeout,             // 504 upstream_timeout: connect or first byte (when the phase is not known)
+  upstream_connect_timeout,     // 504 upstream_connect_timeout: timeouts.connect
+  upstream_first_byte_timeout,  // 504 upstream_first_byte_timeout: timeouts.first_byte
   internal_error,               // 500 internal_error: says only "internal error" and the exchange id
 };
 
@@ -48,8 +55,10 @@ struct ReplyOptions {
   bool is_head = false;          // HEAD request: headers only, Content-Length of the body we would send
   bool keep_alive = true;        // false (HTTP/1.0 without keep-alive, or closing anyway) -> Connection: close
   bool body_unread = false;      // the request body was not consumed -> Connection: close
+  bool is_http10 = false;        // HTTP/1.0 client: a kept-alive reply says "Connection: keep-alive" (RFC 9112 9.3)
   std::string_view host;         // request host, shown on 502/504 pages when it is a clean host name
   std::string_view exchange_id;  // shown on 500 pages; digits/letters only, else omitted
+  std::string_view reason_code;  // overrides the kind's reason code when it is snake_case (must be static storage)
   std::string_view realm = "consentgate";  // 407 realm; characters outside printable ASCII, '"' and '\' removed
 };
 
@@ -65,6 +74,14 @@ struct LocalReply {
   [[nodiscard]] static LocalReply surrogate(const policy::Decision& decision, std::string_view purpose_label,
                                             const ReplyOptions& options);
   [[nodiscard]] static LocalReply error(ReplyKind kind, const ReplyOptions& options);
+  // The reply to a request the codec rejected (proxy/http_error.hpp): 431, 414 or 400 per status_for(), the
+  // codec's reason code ("bad_chunk", ...) in X-Consentgate-Reason; framing errors use the ambiguous_framing
+  // page. Always closes. An error of another category is a bug in the caller: 500 internal_error.
+  [[nodiscard]] static LocalReply for_request_error(const boost::system::error_code& ec, const ReplyOptions& options);
+  // "HTTP/1.1 200 Connection established" for a CONNECT (no body, no Content-Length: RFC 9110 9.3.6).
+  [[nodiscard]] static LocalReply connection_established();
+  // "HTTP/1.1 100 Continue" interim response (Expect: 100-continue).
+  [[nodiscard]] static LocalReply continue_100();
 };
 
 [[nodiscard]] int status_of(ReplyKind kind) noexcept;

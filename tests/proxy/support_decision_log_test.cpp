@@ -71,12 +71,13 @@ TEST_CASE("a decision record becomes one JSON line with the documented keys", "[
   const auto line = DecisionLog::format(sample(), false);
   REQUIRE(line.back() == '\n');
   REQUIRE(line.find('\n') == line.size() - 1);
-  CHECK(line ==
-        R"({"t":"2026-11-22T13:09:02.123Z","id":42,"client":"127.0.0.1","site":"news.example","method":"GET",)"
-        R"("host":"www.google-analytics.com","path":"/g/collect","purpose":"analytics","action":"block",)"
-        R"("reason":"consent_missing","rule":"google-analytics/domains[0]","cookies":["_ga","_gid"],"status":204,)"
-        R"("consent":"missing","consent_source":"none","mode":"enforce","policy":"0123456789abcdef"})"
-        "\n");
+  CHECK(
+      line ==
+      R"({"time":"2026-11-22T13:09:02.123Z","exchange_id":42,"client":"127.0.0.1","site":"news.example","method":"GET",)"
+      R"("host":"www.google-analytics.com","path":"/g/collect","purpose":"analytics","action":"block",)"
+      R"("reason":"consent_missing","rule":"google-analytics/domains[0]","cookies":["_ga","_gid"],"status":204,)"
+      R"("consent":"missing","consent_source":"none","mode":"enforce","policy_hash":"0123456789abcdef"})"
+      "\n");
 }
 
 TEST_CASE("the query string is logged only with log_full_urls", "[proxy]") {
@@ -112,11 +113,11 @@ TEST_CASE("empty optional fields are left out", "[proxy]") {
   DecisionRecord r;
   r.time = at_ms(0);
   const auto j = nlohmann::json::parse(DecisionLog::format(r, false));
-  CHECK(j["t"] == "1970-01-01T00:00:00.000Z");
+  CHECK(j["time"] == "1970-01-01T00:00:00.000Z");
   CHECK(j["action"] == "allow");
   CHECK_FALSE(j.contains("site"));
   CHECK_FALSE(j.contains("cookies"));
-  CHECK_FALSE(j.contains("id"));
+  CHECK_FALSE(j.contains("exchange_id"));
   CHECK_FALSE(j.contains("max_age"));
 }
 
@@ -195,7 +196,7 @@ TEST_CASE("lines reach the file and survive shutdown", "[proxy]") {
   }  // the destructor drains the queue
   const auto lines = read_lines(path);
   REQUIRE(lines.size() == 100);
-  for (std::size_t i = 0; i < lines.size(); ++i) CHECK(nlohmann::json::parse(lines[i])["id"] == i + 1);
+  for (std::size_t i = 0; i < lines.size(); ++i) CHECK(nlohmann::json::parse(lines[i])["exchange_id"] == i + 1);
   CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::others_read) ==
         std::filesystem::perms::none);
   std::filesystem::remove(path);
@@ -267,7 +268,7 @@ TEST_CASE("reopen switches to a fresh file after rotation", "[proxy]") {
   CHECK(read_lines(rotated).size() == 1);
   const auto fresh = read_lines(path);
   REQUIRE(fresh.size() == 1);
-  CHECK(nlohmann::json::parse(fresh[0])["id"] == 7);
+  CHECK(nlohmann::json::parse(fresh[0])["exchange_id"] == 7);
   CHECK(log->reopen_failures() == 0);
   log.reset();
   std::filesystem::remove(path);
@@ -293,4 +294,42 @@ TEST_CASE("a failed reopen keeps the old file and is counted", "[proxy]") {
   CHECK(read_lines(moved).size() == 1);
   log.reset();
   std::filesystem::remove(moved);
+}
+
+TEST_CASE("write errors count as dropped lines", "[proxy]") {
+  std::string error;
+  auto log = DecisionLog::open({"/dev/full", 16, false}, error);
+  REQUIRE(log);
+  log->log(sample());
+  log->log(sample());
+  log->flush();
+  CHECK(log->written() == 0);
+  CHECK(log->dropped() == 2);
+}
+
+TEST_CASE("a reader that went away costs lines, not the process", "[proxy]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::string error;
+  auto log = DecisionLog::open({"/proc/self/fd/" + std::to_string(fds[1]), 16, false}, error);
+  REQUIRE(log);
+  ::close(fds[1]);
+  ::close(fds[0]);  // without SIGPIPE blocked in the writer, the next write would kill the test binary
+  log->log(sample());
+  log->flush();
+  CHECK(log->dropped() == 1);
+}
+
+TEST_CASE("cookie name lists are capped in count and length", "[proxy]") {
+  auto r = sample();
+  const std::string long_name(1000, 'n');
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) names.push_back("c" + std::to_string(i));
+  r.cookie_names.assign(names.begin(), names.end());
+  r.cookie_names[0] = long_name;
+  const auto j = nlohmann::json::parse(DecisionLog::format(r, false));
+  REQUIRE(j["cookies"].size() == 65);
+  CHECK(j["cookies"][64] == "...");
+  CHECK(j["cookies"][0].get<std::string>().size() == 256 + 3);
+  CHECK(j["cookies"][1] == "c1");
 }

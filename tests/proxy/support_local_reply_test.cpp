@@ -1,7 +1,9 @@
 #include "proxy/local_reply.hpp"
 
 #include <catch2/catch.hpp>
+
 #include <string>
+#include "proxy/http_error.hpp"
 
 using consent::policy::Decision;
 using consent::policy::Surrogate;
@@ -130,6 +132,7 @@ TEST_CASE("each error kind has its status, reason code and closing rule", "[prox
   };
   const Expect table[] = {
       {ReplyKind::bad_request, 400, "malformed_request", true},
+      {ReplyKind::ambiguous_framing, 400, "ambiguous_framing", true},
       {ReplyKind::forbidden_connect_port, 403, "connect_port_refused", false},
       {ReplyKind::forbidden_client, 403, "client_not_allowed", false},
       {ReplyKind::forbidden_loop, 403, "request_loop", false},
@@ -150,8 +153,12 @@ TEST_CASE("each error kind has its status, reason code and closing rule", "[prox
       {ReplyKind::upstream_tls_wrong_host, 502, "upstream_tls_wrong_host", false},
       {ReplyKind::connection_limit, 503, "connection_limit", true},
       {ReplyKind::upstream_timeout, 504, "upstream_timeout", false},
+      {ReplyKind::upstream_connect_timeout, 504, "upstream_connect_timeout", false},
+      {ReplyKind::upstream_first_byte_timeout, 504, "upstream_first_byte_timeout", false},
       {ReplyKind::internal_error, 500, "internal_error", false},
   };
+  static_assert(sizeof(table) / sizeof(table[0]) == static_cast<std::size_t>(ReplyKind::internal_error) + 1,
+                "every kind listed");
   for (const auto& e : table) {
     INFO(e.code);
     const auto r = LocalReply::error(e.kind, {});
@@ -224,4 +231,53 @@ TEST_CASE("html_escape escapes the five characters", "[proxy]") {
   CHECK(consent::proxy::html_escape(R"(<a href="x">'&'</a>)") ==
         "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   CHECK(consent::proxy::html_escape("") == "");
+}
+
+TEST_CASE("interim and tunnel replies are bare status lines", "[proxy]") {
+  CHECK(LocalReply::connection_established().bytes == "HTTP/1.1 200 Connection established\r\n\r\n");
+  CHECK(LocalReply::continue_100().bytes == "HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+TEST_CASE("codec errors map to 431, 414 and 400 with the codec's reason and always close", "[proxy]") {
+  using consent::proxy::http_errc;
+  const auto reply = [](http_errc e) { return LocalReply::for_request_error(make_error_code(e), {}); };
+  auto r = reply(http_errc::too_many_headers);
+  CHECK(r.status == 431);
+  CHECK(r.reason_code == "too_many_headers");
+  CHECK(r.closes_connection);
+  CHECK(has_header(split(r.bytes), "Connection: close"));
+  CHECK(has_header(split(r.bytes), "X-Consentgate-Reason: too_many_headers"));
+  CHECK(reply(http_errc::uri_too_long).status == 414);
+  r = reply(http_errc::bad_chunk);
+  CHECK(r.status == 400);
+  CHECK(r.reason_code == "bad_chunk");
+  CHECK(split(r.bytes).body.find("ambiguous") != std::string::npos);
+  r = reply(http_errc::invalid_host);
+  CHECK(r.status == 400);
+  CHECK(r.reason_code == "invalid_host");
+  CHECK(r.closes_connection);
+  r = LocalReply::for_request_error(boost::system::errc::make_error_code(boost::system::errc::io_error), {});
+  CHECK(r.status == 500);
+  CHECK(r.reason_code == "internal_error");
+  CHECK(r.closes_connection);
+}
+
+TEST_CASE("a reason code override must be snake_case", "[proxy]") {
+  ReplyOptions o;
+  o.reason_code = "upstream_tls_revoked";
+  CHECK(LocalReply::error(ReplyKind::upstream_tls_failed, o).reason_code == "upstream_tls_revoked");
+  o.reason_code = "Bad\r\nX: y";
+  const auto r = LocalReply::error(ReplyKind::upstream_tls_failed, o);
+  CHECK(r.reason_code == "upstream_tls_failed");
+  CHECK(r.bytes.find("X: y") == std::string::npos);
+}
+
+TEST_CASE("an HTTP/1.0 client kept alive is told so", "[proxy]") {
+  ReplyOptions o;
+  o.is_http10 = true;
+  CHECK(has_header(split(LocalReply::surrogate(blocked(Surrogate::gif), "A", o).bytes), "Connection: keep-alive"));
+  o.keep_alive = false;
+  const auto p = split(LocalReply::surrogate(blocked(Surrogate::gif), "A", o).bytes);
+  CHECK(has_header(p, "Connection: close"));
+  CHECK(p.headers.find("keep-alive") == std::string::npos);
 }
