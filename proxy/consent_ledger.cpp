@@ -45,7 +45,8 @@ struct ConsentLedger::Shard {
 };
 
 ConsentLedger::ConsentLedger(std::size_t capacity, std::size_t shards) : capacity_(capacity) {
-  const std::size_t n = std::clamp<std::size_t>(shards, 1, std::max<std::size_t>(capacity, 1));
+  // LRU is per shard: keep shards big enough (min_shard_entries) that eviction stays close to global LRU.
+  const std::size_t n = std::clamp<std::size_t>(shards, 1, std::max<std::size_t>(capacity / min_shard_entries, 1));
   per_shard_ = (capacity + n - 1) / n;
   shards_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());

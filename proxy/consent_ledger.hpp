@@ -34,8 +34,10 @@ class ConsentLedger {
   static constexpr std::size_t max_client_bytes = 64;
   static constexpr std::size_t max_site_bytes = 253;
   static constexpr std::size_t default_shards = 16;
+  static constexpr std::size_t min_shard_entries = 64;
 
-  // `capacity` = limits.ledger_entries (0 = store nothing). `shards` is clamped to [1, capacity].
+  // `capacity` = limits.ledger_entries (0 = store nothing). `shards` is clamped to
+  // [1, capacity / min_shard_entries]: a small ledger is one shard, i.e. exact LRU.
   explicit ConsentLedger(std::size_t capacity, std::size_t shards = default_shards);
   ~ConsentLedger();
   ConsentLedger(const ConsentLedger&) = delete;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <csignal>
@@ -213,11 +214,16 @@ void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t
 
 namespace {
 
+// One append per key: keys are ours and short, so they are composed on the stack.
 void append_key(std::string& out, std::string_view key) {
-  out.push_back(',');
-  out.push_back('"');
-  out.append(key);
-  out.append("\":");
+  char buf[40];
+  const std::size_t n = std::min(key.size(), sizeof buf - 4);
+  buf[0] = ',';
+  buf[1] = '"';
+  std::memcpy(buf + 2, key.data(), n);
+  buf[n + 2] = '"';
+  buf[n + 3] = ':';
+  out.append(buf, n + 4);
 }
 
 void append_string_field(std::string& out, std::string_view key, std::string_view value) {

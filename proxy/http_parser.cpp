@@ -3,6 +3,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <functional>
 #include <tuple>
 
 namespace consent::proxy {
@@ -359,8 +360,14 @@ ParseStep ParserCore::feed_core(std::string_view data) noexcept {
     static constexpr char empty[1] = {};
     const char* begin = rest.empty() ? empty : rest.data();
     const auto err = llhttp_execute(&parser_, begin, rest.size());
-    const std::size_t used =
-        err == HPE_OK ? rest.size() : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - begin);
+    std::size_t used = rest.size();
+    if (err != HPE_OK) {
+      const char* stop = llhttp_get_error_pos(&parser_);
+      const std::less_equal<const char*> le;
+      used = stop != nullptr && le(begin, stop) && le(stop, begin + rest.size())
+                 ? static_cast<std::size_t>(stop - begin)
+                 : 0;
+    }
     if (bounded) {
       if (!scan_section(rest.substr(0, used))) return fail(http_errc::malformed_head);
       budget_bytes_ -= used;
@@ -380,8 +387,10 @@ ParseStep ParserCore::feed_core(std::string_view data) noexcept {
             return {total, ParseEvent::message_complete, {}};
           case Pause::internal:
           case Pause::none:
-            continue;
+            break;
         }
+        llhttp_resume(&parser_);
+        pause_ = Pause::none;
         continue;
       case HPE_PAUSED_UPGRADE:
         // The caller went on feeding after an upgrade/CONNECT message: the tunnel was refused and HTTP goes on.

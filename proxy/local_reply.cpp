@@ -1,6 +1,7 @@
 #include "proxy/local_reply.hpp"
 
 #include <array>
+#include <string>
 
 #include "proxy/http_error.hpp"
 

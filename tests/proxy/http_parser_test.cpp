@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -728,4 +729,74 @@ TEST_CASE("hostile inputs: empty feeds, garbage, non-UTF-8", "[proxy]") {
   // Leading empty lines before a request are tolerated (RFC 9112 section 2.2) and count toward the head budget.
   CHECK(run_all_splits<RequestParser>("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n")[0] ==
         "head GET / v11 none ka [Host=h]");
+}
+
+TEST_CASE("mutated inputs give the same transcript whole and split, and never crash", "[proxy]") {
+  const std::string seed =
+      "POST http://a.example/2 HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\n\r\nhello"
+      "POST http://b.example/3 HTTP/1.1\r\nHost: b.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3;flag\r\nabc\r\n0\r\nDigest: x\r\n\r\n"
+      "GET /4 HTTP/1.1\r\nHost: c.example:8080\r\n\r\n";
+  const char alphabet[] = {'\r', '\n', ' ', '\t', ':', '\0', '0', 'a', ';', '=', ',', '\x7f', '\xff', 'H', '/'};
+  std::mt19937 rng(20261122);  // fixed: failures must reproduce
+  Limits limits;
+  limits.request_head_bytes = 120;
+  limits.header_count = 4;
+  for (int round = 0; round < 300; ++round) {
+    std::string in = seed;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const auto pos = rng() % in.size();
+      switch (rng() % 3) {
+        case 0:
+          in[pos] = alphabet[rng() % sizeof alphabet];
+          break;
+        case 1:
+          in.insert(in.begin() + static_cast<std::ptrdiff_t>(pos), alphabet[rng() % sizeof alphabet]);
+          break;
+        default:
+          in.erase(pos, 1);
+          break;
+      }
+    }
+    INFO("round " << round);
+    const auto whole = run_whole<RequestParser>(in, limits, true);
+    RequestParser p{limits};
+    std::vector<std::string> pieces;
+    for (std::size_t off = 0; off < in.size();) {
+      const auto n = 1 + rng() % 17;
+      pieces.push_back(in.substr(off, n));
+      off += n;
+    }
+    CHECK(drive(p, pieces, true) == whole);
+  }
+}
+
+TEST_CASE("a large body streams through as views of each read, never buffered", "[proxy]") {
+  RequestParser p{Limits{}};
+  const std::uint64_t size = 8 * 1024 * 1024;
+  const std::string head =
+      "PUT http://a.example/big HTTP/1.1\r\nHost: a.example\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+  REQUIRE(p.feed(head).event == ParseEvent::head);
+  const std::string read(64 * 1024, 'b');
+  std::uint64_t received = 0;
+  bool complete = false;
+  while (!complete) {
+    std::string_view rest = read;
+    while (!rest.empty() || !complete) {
+      const auto s = p.feed(rest);
+      if (s.event == ParseEvent::body) {
+        REQUIRE(s.body.data() == rest.data());  // a view of the read itself
+        received += s.body.size();
+      } else if (s.event == ParseEvent::message_complete) {
+        complete = true;
+        break;
+      } else {
+        REQUIRE(s.event == ParseEvent::need_more);
+        break;
+      }
+      rest.remove_prefix(s.consumed);
+    }
+  }
+  CHECK(received == size);
 }

@@ -101,10 +101,17 @@ TEST_CASE("the least recently used entry is evicted when full", "[proxy]") {
 }
 
 TEST_CASE("the ledger never grows past its capacity", "[proxy]") {
-  ConsentLedger ledger(64);  // 16 shards of 4
-  for (int i = 0; i < 1000; ++i) ledger.update("c", "s" + std::to_string(i) + ".example", granted(1), 0, 0);
-  CHECK(ledger.size() <= 64);
-  CHECK(ledger.evictions() == 1000 - ledger.size());
+  ConsentLedger ledger(1024);  // 16 shards of 64
+  for (int i = 0; i < 5000; ++i) ledger.update("c", "s" + std::to_string(i) + ".example", granted(1), 0, 0);
+  CHECK(ledger.size() <= 1024);
+  CHECK(ledger.size() > 900);  // the hash spreads keys: every shard fills up
+  CHECK(ledger.evictions() == 5000 - ledger.size());
+  ConsentLedger small(100);  // below 2 * min_shard_entries: one shard, exact LRU and exact capacity
+  for (int i = 0; i < 500; ++i) small.update("c", "s" + std::to_string(i) + ".example", granted(1), 0, 0);
+  CHECK(small.size() == 100);
+  CHECK(small.lookup("c", "s499.example", 0));
+  CHECK(small.lookup("c", "s400.example", 0));
+  CHECK_FALSE(small.lookup("c", "s399.example", 0));
 }
 
 TEST_CASE("a zero-capacity ledger stores nothing and oversized keys are refused", "[proxy]") {
