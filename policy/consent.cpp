@@ -24,13 +24,22 @@ PurposeIndex lookup(const KeyIndex& keys, std::string_view key) noexcept {
 
 std::string unknown_purpose(std::string_view id) { return "unknown purpose \"" + std::string(id) + "\""; }
 
-// One source's reading, before combination.
-struct Reading {
-  ConsentSource source = ConsentSource::none;
-  ConsentStatus status = ConsentStatus::missing;
-  PurposeSet granted;
-  std::optional<std::int64_t> timestamp;
-};
+using Reading = ConsentReading;
+
+// Most requests carry no consent cookie at all: a substring search rules a name out several times faster
+// than splitting the header into pairs, so find_cookie (the exact, RFC 6265 reading) runs only when the
+// name occurs somewhere in the header.
+bool find_signal(std::string_view header, std::string_view name, std::string_view& value) noexcept {
+  return header.find(name) != std::string_view::npos && find_cookie(header, name, value);
+}
+
+Reading reading(ConsentSource source, std::string_view cookie) noexcept {
+  Reading r;
+  r.source = source;
+  r.cookie = cookie;
+  r.status = ConsentStatus::malformed;
+  return r;
+}
 
 // A purpose is granted when at least one of its keys says yes and none says no: two keys of one purpose
 // that disagree (an id and its alias, two CMP categories mapped to it) are read the restrictive way.
@@ -56,18 +65,23 @@ Reading finish(const ConsentConfig& config, Reading r, std::int64_t now) noexcep
   if (r.timestamp) {
     if (*r.timestamp > now + clearly_newer_seconds) {
       r.status = ConsentStatus::malformed;
+      r.reason = "timestamp in the future";
     } else if (config.lifetime_seconds > 0 && now - *r.timestamp > config.lifetime_seconds) {
       r.status = ConsentStatus::expired;
+      r.reason = "older than the consent lifetime";
     }
   }
   r.granted = r.status == ConsentStatus::valid ? r.granted & config.needs_consent : PurposeSet{};
   return r;
 }
 
-Reading read_eu_consent(const ConsentConfig& config, std::string_view raw, std::int64_t now) {
-  Reading r{ConsentSource::eu_consent, ConsentStatus::malformed, {}, std::nullopt};
+Reading read_eu_consent(const ConsentConfig& config, std::string_view cookie, std::string_view raw, std::int64_t now) {
+  Reading r = reading(ConsentSource::eu_consent, cookie);
   const EuConsent parsed = parse_eu_consent(raw);
-  if (!parsed.ok()) return r;
+  if (!parsed.ok()) {
+    r.reason = parsed.reason;
+    return r;
+  }
   Tally tally;
   for (const auto& [key, chosen] : parsed.purposes) tally.add(lookup(config.keys, key), chosen);
   r.status = ConsentStatus::valid;
@@ -76,14 +90,24 @@ Reading read_eu_consent(const ConsentConfig& config, std::string_view raw, std::
   return finish(config, r, now);
 }
 
-Reading read_tcf(const ConsentConfig& config, std::string_view raw, std::int64_t now) {
-  Reading r{ConsentSource::tcf, ConsentStatus::malformed, {}, std::nullopt};
+Reading read_tcf(const ConsentConfig& config, std::string_view cookie, std::string_view raw, std::int64_t now) {
+  Reading r = reading(ConsentSource::tcf, cookie);
   const TcfResult decoded = decode_tc_string(raw);
+  if (!decoded.ok()) {
+    r.reason = decoded.reason;
+    return r;
+  }
   // TCF v2.2 §"TC String validity": vendors must treat pre-2.2 and global-scope strings as invalid.
-  if (!decoded.ok() || !is_valid_under_tcf_2_2(decoded.tc)) return r;
+  if (!is_valid_under_tcf_2_2(decoded.tc)) {
+    r.reason = "not valid under TCF v2.2 (policy version below 4, or not service-specific)";
+    return r;
+  }
   const TcString& tc = decoded.tc;
+  // PurposeOneTreatment = 1: Purpose 1 (storage) was not disclosed to the visitor, so its bit records no
+  // choice. ePrivacy art. 5(3) needs that choice for any storage: read it as refused.
+  const std::uint32_t purposes = tc.purpose_one_treatment ? tc.purposes_consent & ~1U : tc.purposes_consent;
   for (const auto& rule : config.tcf) {
-    if ((tc.purposes_consent & rule.purposes_mask) == rule.purposes_mask &&
+    if ((purposes & rule.purposes_mask) == rule.purposes_mask &&
         (tc.special_feature_opt_ins & rule.special_features_mask) == rule.special_features_mask) {
       r.granted.insert(rule.purpose);
     }
@@ -94,8 +118,9 @@ Reading read_tcf(const ConsentConfig& config, std::string_view raw, std::int64_t
 }
 
 Reading read_cmp(const ConsentConfig& config, const ConsentConfig::Cmp& cmp, std::string_view raw, std::int64_t now) {
-  Reading r{ConsentSource::cmp, ConsentStatus::malformed, {}, std::nullopt};
+  Reading r = reading(ConsentSource::cmp, cmp.cookie);
   const CmpConsent parsed = parse_cmp_consent(cmp.format_id, raw);
+  r.reason = parsed.reason;
   if (parsed.status == CmpStatus::no_choice) {
     r.status = ConsentStatus::missing;
     return r;
@@ -138,22 +163,32 @@ Reading combine(const std::vector<Reading>& readings) noexcept {
   return out;
 }
 
-Reading read_signals(const ConsentConfig& config, const ConsentInputs& in) {
+// `trace`, when given, receives every reading (explain_consent); the request path passes nullptr.
+Reading read_signals(const ConsentConfig& config, const ConsentInputs& in, std::vector<Reading>* trace) {
   // eu-consent and its aliases: the first present decides; two aliases present with different values are
   // an ambiguity, read as malformed.
   std::string_view eu_value;
+  std::string_view eu_name;
   bool eu_found = false;
   for (const auto& name : config.cookie_names) {
     std::string_view v;
-    if (!find_cookie(in.cookie_header, name, v)) continue;
+    if (!find_signal(in.cookie_header, name, v)) continue;
     if (!eu_found) {
       eu_value = v;
+      eu_name = name;
       eu_found = true;
     } else if (v != eu_value) {
-      return Reading{ConsentSource::eu_consent, ConsentStatus::malformed, {}, std::nullopt};
+      Reading r = reading(ConsentSource::eu_consent, name);
+      r.reason = "two eu-consent cookies with different values";
+      if (trace != nullptr) trace->push_back(r);
+      return r;
     }
   }
-  if (eu_found) return read_eu_consent(config, eu_value, in.now);
+  if (eu_found) {
+    Reading r = read_eu_consent(config, eu_name, eu_value, in.now);
+    if (trace != nullptr) trace->push_back(r);
+    return r;
+  }
 
   // Constructed empty: no allocation unless some consent cookie is present.
   std::vector<Reading> readings;
@@ -162,22 +197,42 @@ Reading read_signals(const ConsentConfig& config, const ConsentInputs& in) {
     std::string_view v;
     // An empty TC cookie is what several CMPs write when TCF is not in use: no signal rather than a
     // malformed one, so that it does not empty the intersection with the CMP's own cookie.
-    if (find_cookie(in.cookie_header, name, v) && !v.empty()) readings.push_back(read_tcf(config, v, in.now));
+    if (find_signal(in.cookie_header, name, v) && !v.empty()) readings.push_back(read_tcf(config, name, v, in.now));
   }
   for (const auto& cmp : config.cmp) {
     std::string_view v;
-    if (!find_cookie(in.cookie_header, cmp.cookie, v)) continue;
+    if (!find_signal(in.cookie_header, cmp.cookie, v)) continue;
     Reading r = read_cmp(config, cmp, v, in.now);
     if (r.status == ConsentStatus::missing) {
       saw_no_choice = true;
+      if (trace != nullptr) trace->push_back(r);
       continue;
     }
     readings.push_back(r);
   }
+  if (trace != nullptr) trace->insert(trace->end(), readings.begin(), readings.end());
   if (readings.empty()) {
-    return Reading{saw_no_choice ? ConsentSource::cmp : ConsentSource::none, ConsentStatus::missing, {}, std::nullopt};
+    Reading r;
+    r.source = saw_no_choice ? ConsentSource::cmp : ConsentSource::none;
+    return r;
   }
   return readings.size() == 1 ? readings.front() : combine(readings);
+}
+
+ConsentState finish_state(const ConsentConfig& config, const ConsentInputs& in, const Reading* r) noexcept {
+  ConsentState state;
+  if (r != nullptr) {
+    state.status = r->status;
+    state.source = r->source;
+    state.granted = r->status == ConsentStatus::valid ? r->granted : PurposeSet{};
+    state.timestamp = r->timestamp.value_or(0);
+  }
+  if (in.sec_gpc == "1") {
+    state.gpc = true;
+    state.granted = state.granted & ~config.gpc_refuses;
+  }
+  state.granted = state.granted & ~config.override_refuses;
+  return state;
 }
 
 }  // namespace
@@ -185,23 +240,25 @@ Reading read_signals(const ConsentConfig& config, const ConsentInputs& in) {
 ConsentConfig compile_consent(const Document& doc, std::vector<Diagnostic>& diagnostics) {
   ConsentConfig config;
   const ConsentSettings& s = doc.consent;
-  config.cookie_names = s.cookie_names;
-  config.tcf_cookie_names = s.tcf_cookie_names;
   config.lifetime_seconds = s.lifetime_seconds;
   if (s.lifetime_seconds < 0) {
     diagnostics.push_back({{}, "consent.lifetime", "must not be negative"});
     config.lifetime_seconds = 0;
   }
-  for (std::size_t i = 0; i < s.cookie_names.size(); ++i) {
-    if (s.cookie_names[i].empty()) {
-      diagnostics.push_back({{}, "consent.cookie_names[" + std::to_string(i) + "]", "empty cookie name"});
+  // An empty name would match a nameless pair ("Cookie: abc"), so it is reported and left out.
+  const auto names = [&diagnostics](const std::vector<std::string>& in, const char* key) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i].empty()) {
+        diagnostics.push_back({{}, std::string(key) + "[" + std::to_string(i) + "]", "empty cookie name"});
+      } else {
+        out.push_back(in[i]);
+      }
     }
-  }
-  for (std::size_t i = 0; i < s.tcf_cookie_names.size(); ++i) {
-    if (s.tcf_cookie_names[i].empty()) {
-      diagnostics.push_back({{}, "consent.tcf_cookie_names[" + std::to_string(i) + "]", "empty cookie name"});
-    }
-  }
+    return out;
+  };
+  config.cookie_names = names(s.cookie_names, "consent.cookie_names");
+  config.tcf_cookie_names = names(s.tcf_cookie_names, "consent.tcf_cookie_names");
 
   const std::size_t purposes = std::min(doc.purposes.size(), max_purposes);
   for (std::size_t i = 0; i < purposes; ++i) {
@@ -315,23 +372,20 @@ ConsentConfig compile_consent(const Document& doc, std::vector<Diagnostic>& diag
 }
 
 ConsentState read_consent(const ConsentConfig& config, const ConsentInputs& in) noexcept {
-  ConsentState state;
   try {
-    const Reading r = read_signals(config, in);
-    state.status = r.status;
-    state.source = r.source;
-    state.granted = r.status == ConsentStatus::valid ? r.granted : PurposeSet{};
-    state.timestamp = r.timestamp.value_or(0);
+    const Reading r = read_signals(config, in, nullptr);
+    return finish_state(config, in, &r);
   } catch (...) {
     // Only std::bad_alloc can get here; fail closed.
-    state = ConsentState{};
+    return finish_state(config, in, nullptr);
   }
-  if (in.sec_gpc == "1") {
-    state.gpc = true;
-    state.granted = state.granted & ~config.gpc_refuses;
-  }
-  state.granted = state.granted & ~config.override_refuses;
-  return state;
+}
+
+ConsentExplanation explain_consent(const ConsentConfig& config, const ConsentInputs& in) {
+  ConsentExplanation out;
+  const Reading r = read_signals(config, in, &out.readings);
+  out.state = finish_state(config, in, &r);
+  return out;
 }
 
 }  // namespace consent::policy

@@ -3,6 +3,7 @@
 // (euconsent-v2, eupubconsent-v2), CMP cookies, Sec-GPC, and the user's standing override.
 // Fail closed: anything unreadable grants nothing.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,5 +68,23 @@ inline constexpr std::int64_t clearly_newer_seconds = 24 * 3600;
 // A timestamp older than lifetime_seconds (0 = no limit) before `in.now` is `expired`; `in.now` must be
 // the real time: with 0, every dated signal lies in the future and is malformed.
 [[nodiscard]] ConsentState read_consent(const ConsentConfig& config, const ConsentInputs& in) noexcept;
+
+// One consent signal as read, for `consentgate explain` and debug logs (never the cookie value itself).
+struct ConsentReading {
+  ConsentSource source = ConsentSource::none;
+  std::string_view cookie;  // the cookie's name; points into the ConsentConfig
+  ConsentStatus status = ConsentStatus::missing;
+  std::string_view reason;  // static text: why it is malformed/expired/no choice; empty when valid
+  PurposeSet granted;       // what this signal alone grants, before Sec-GPC and the override
+  std::optional<std::int64_t> timestamp;
+};
+
+struct ConsentExplanation {
+  ConsentState state;                    // exactly what read_consent() returns for the same inputs
+  std::vector<ConsentReading> readings;  // every signal present, in the order they were read
+};
+
+// read_consent() with its working shown. Allocates; not for the request path. Throws only std::bad_alloc.
+[[nodiscard]] ConsentExplanation explain_consent(const ConsentConfig& config, const ConsentInputs& in);
 
 }  // namespace consent::policy

@@ -65,7 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ConsentConfig& config = fuzz_config();
   const std::string header = "eu-consent=" + std::string(input) + "; klaro=" + std::string(input);
   for (const std::string_view h : {std::string_view(header), input}) {
-    const ConsentState s = read_consent(config, ConsentInputs{h, "1", 1'800'000'000});
+    const ConsentInputs in{h, "1", 1'800'000'000};
+    const ConsentState s = read_consent(config, in);
+    require(explain_consent(config, in).state == s);
     require((s.granted & ~config.needs_consent).empty());
     require(!s.granted.contains(2));  // advertising: refused by GPC whatever the cookie says
     if (s.status != ConsentStatus::valid) require(s.granted.empty());

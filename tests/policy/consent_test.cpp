@@ -18,6 +18,8 @@ const std::string tcf_measurement_only =
     "CP4bJcAP4bJcAEsABBFRBGEgAIPAAAAAAAqIF5gAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA";
 const std::string tcf_not_service_specific = "CP4bJcAP4bJcAEsABBFRBGEAAIAAAAAAAAqIAAAAAAAA";
+// synthetic-accept-all with PurposeOneTreatment set (bit 200).
+const std::string tcf_accept_all_p1t = "CP4bJcAP4bJcAEsABBFRBGEsAP_gAEPgAIqIAFP_AAchAAA.IAFP_A";
 const std::string tcf_policy2 = "CO0SrIAO0SrIAEsABBENAoCgAP_AAAAAAAAAAAAAAAAA";
 
 enum : PurposeIndex { necessary, audience, ads_personalised, ads, social, replay };
@@ -121,12 +123,14 @@ TEST_CASE("compile_consent reports every bad reference with its location and key
   c.cmp[1].format = "CookieBot";
   c.cmp[2].cookie.clear();
   c.lifetime_seconds = -1;
+  c.tcf_cookie_names.insert(c.tcf_cookie_names.begin(), "");
   std::vector<Diagnostic> d;
   const auto compiled = compile_consent(doc, d);
   std::vector<std::string> got;
   for (const auto& x : d) got.push_back(x.to_string());
   const std::vector<std::string> want{
       "consent.lifetime: must not be negative",
+      "consent.tcf_cookie_names[0]: empty cookie name",
       "consent.yaml:14:15: consent.tcf[4].purpose: unknown purpose \"foo\"",
       "consent.yaml:14:5: consent.tcf[4].tcf_purposes[1]: TCF purpose 12 is out of range (1..11)",
       "consent.yaml:14:5: consent.tcf[4].tcf_purposes[2]: TCF purpose 0 is out of range (1..11)",
@@ -142,6 +146,8 @@ TEST_CASE("compile_consent reports every bad reference with its location and key
   CHECK(got == want);
   CHECK(compiled.tcf.size() == 4);  // the bad mappings are not compiled
   CHECK(compiled.cmp.size() == 1);
+  CHECK(compiled.tcf_cookie_names == std::vector<std::string>{"euconsent-v2", "eupubconsent-v2"});
+  CHECK(compiled.lifetime_seconds == 0);
 }
 
 TEST_CASE("no consent signal: missing, nothing granted", "[policy]") {
@@ -215,6 +221,11 @@ TEST_CASE("TCF cookie grants through the mapping", "[policy]") {
     CHECK(read("euconsent-v2=" + tcf_measurement_only).granted == set({audience}));
     CHECK(read("euconsent-v2=" + tcf_reject_all).granted.empty());
     CHECK(read("euconsent-v2=" + tcf_reject_all).status == ConsentStatus::valid);
+  }
+  SECTION("purpose one treatment: storage was not asked, so nothing needing purpose 1 is granted") {
+    const auto s = read("euconsent-v2=" + tcf_accept_all_p1t);
+    CHECK(s.status == ConsentStatus::valid);
+    CHECK(s.granted.empty());
   }
   SECTION("eupubconsent-v2 is read too") {
     CHECK(read("eupubconsent-v2=" + tcf_measurement_only).granted == set({audience}));
@@ -335,4 +346,35 @@ TEST_CASE("read_consent is deterministic and total on hostile headers", "[policy
     CHECK(a == read(h));
     CHECK(a.granted.empty());
   }
+}
+
+TEST_CASE("explain_consent shows every signal with its reason and agrees with read_consent", "[policy]") {
+  const std::string header = "euconsent-v2=" + tcf_policy2 + "; CookieConsent=-1; " +
+                             onetrust("Mon+Jan+15+2024+10%3A00%3A00", true) + "; tarteaucitron=!gtag=soon";
+  const auto e = explain_consent(config(), ConsentInputs{header, "1", jan15 + day});
+  CHECK(e.state == read(header, jan15 + day, "1"));
+  CHECK(e.state.status == ConsentStatus::malformed);
+  CHECK(e.state.gpc);
+  REQUIRE(e.readings.size() == 4);
+  CHECK(e.readings[0].cookie == "CookieConsent");
+  CHECK(e.readings[0].status == ConsentStatus::missing);
+  CHECK(e.readings[0].reason == "no choice recorded");
+  CHECK(e.readings[1].cookie == "euconsent-v2");
+  CHECK(e.readings[1].reason == "not valid under TCF v2.2 (policy version below 4, or not service-specific)");
+  CHECK(e.readings[2].cookie == "OptanonConsent");
+  CHECK(e.readings[2].status == ConsentStatus::valid);
+  CHECK(e.readings[2].granted == set({audience, ads}));  // before GPC
+  CHECK(e.readings[2].timestamp == jan15 + 10 * 3600);
+  CHECK(e.readings[3].cookie == "tarteaucitron");
+  CHECK(e.readings[3].reason == "status is not true, false or wait");
+
+  const auto expired = explain_consent(config(), ConsentInputs{"eu-consent=ads:1,ts:1000", {}, jan15});
+  REQUIRE(expired.readings.size() == 1);
+  CHECK(expired.readings[0].status == ConsentStatus::expired);
+  CHECK(expired.readings[0].reason == "older than the consent lifetime");
+  const auto future = explain_consent(config(), ConsentInputs{"eu-consent=ads:1,ts:1000000", {}, 0});
+  CHECK(future.readings[0].reason == "timestamp in the future");
+  const auto bad = explain_consent(config(), ConsentInputs{"eu-consent=a:1,a:0", {}, jan15});
+  CHECK(bad.readings[0].reason == "duplicate key with different values");
+  CHECK(explain_consent(config(), ConsentInputs{"x=1", {}, jan15}).readings.empty());
 }

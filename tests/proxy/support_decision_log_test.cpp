@@ -319,3 +319,17 @@ TEST_CASE("a reader that went away costs lines, not the process", "[proxy]") {
   log->flush();
   CHECK(log->dropped() == 1);
 }
+
+TEST_CASE("cookie name lists are capped in count and length", "[proxy]") {
+  auto r = sample();
+  const std::string long_name(1000, 'n');
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) names.push_back("c" + std::to_string(i));
+  r.cookie_names.assign(names.begin(), names.end());
+  r.cookie_names[0] = long_name;
+  const auto j = nlohmann::json::parse(DecisionLog::format(r, false));
+  REQUIRE(j["cookies"].size() == 65);
+  CHECK(j["cookies"][64] == "...");
+  CHECK(j["cookies"][0].get<std::string>().size() == 256 + 3);
+  CHECK(j["cookies"][1] == "c1");
+}

@@ -175,3 +175,21 @@ TEST_CASE("Sec-Fetch-Site same-site stands in for a missing Origin and Referer",
   CHECK(first_party_of(in).source == SiteSource::referer);
   CHECK(consent::proxy::to_string(SiteSource::sec_fetch_site) == "sec_fetch_site");
 }
+
+TEST_CASE("huge and repeated header values do not confuse the first party", "[proxy]") {
+  auto in = browser("t.example", "no-cors", "image");
+  const std::string huge = "https://" + std::string(100'000, 'a') + ".example/";
+  in.origin = huge;
+  in.referer = huge;
+  CHECK(first_party_of(in).site.empty());
+  in.origin = "https://a.example, https://b.example";  // a list (two Origin lines joined) is not an origin
+  in.referer = {};
+  CHECK(first_party_of(in).site.empty());
+  const std::string long_dest(10'000, 'x');
+  const std::string long_accept(10'000, ',');
+  const std::string long_path(10'000, '.');
+  in.sec_fetch_dest = long_dest;
+  in.accept = long_accept;
+  in.path = long_path;
+  CHECK(first_party_of(in).dest == FetchDest::unknown);
+}
