@@ -127,7 +127,7 @@ CURATED_ANALYTICS = [
          domains=["wt-eu02.net", "wt-safetag.com", "webtrekk.net", "webtrekk.com", "webtrekk.de", "mateti.net",
                   "wcfbc.net"],
          cookies=["wt3_eid", "wt3_sid", "wt_rla", "wteid_*", "wtsid_*", "wt_cdbeid", "wt_geid", "wt_fweid"],
-         urls=[r"/wt/wt\.js", r"/resp/api/get/[0-9]+\?"]),
+         urls=[r"/wt/wt\.js"]),
     dict(id="eulerian", purpose=AM, note="Eulerian", domains=["eulerian.net", "eulerian.com", "eulerian.io"],
          cookies=["etuix"]),
     dict(id="commanders-act", purpose=AM, note="Commanders Act (TagCommander)",
@@ -152,7 +152,7 @@ CURATED_ANALYTICS = [
          cookies=["_pendo_*"]),
     dict(id="snowplow", purpose=AM, note="Snowplow trackers; the tp2 path is the collector, often first-party",
          domains=["snplow.net", "snowplowanalytics.com"], cookies=["_sp_id.*", "_sp_ses.*"],
-         urls=[r"/com\.snowplowanalytics\.snowplow/tp2", r"/i\?e=pv&url=.*&tv=js-", r"/sp\.js(\?|$)"]),
+         urls=[r"/com\.snowplowanalytics\.snowplow/tp2", r"/i\?e=pv&url=.*&tv=js-"]),
     dict(id="new-relic-browser", purpose=AM, note="New Relic Browser (real-user monitoring)",
          domains=["nr-data.net", "js-agent.newrelic.com"]),
     dict(id="dynatrace-rum", purpose=AM, note="Dynatrace RUM; rb_ beacons are sent to the site's own host",
@@ -189,7 +189,7 @@ CURATED_ANALYTICS = [
     dict(id="monetate", purpose=CP, note="Monetate", domains=["monetate.net", "monetate.com"],
          cookies=["mt.v", "mt.sc"]),
     dict(id="adobe-target", purpose=CP, note="Adobe Target", domains=["tt.omtrdc.net"], cookies=["mbox", "at_check"],
-         urls=[r"/rest/v1/delivery\?client=", r"/at\.js(\?|$)"]),
+         urls=[r"/rest/v1/delivery\?client="]),
 ]
 
 CURATED_ADVERTISING = [
@@ -428,7 +428,7 @@ CURATED_REPLAY = [
          urls=[r"/s/fs\.js(\?|$)", r"/rec/(bundle|page|integrations)(/v2)?\?", r"/edge\.fullstory\.com/"]),
     dict(id="microsoft-clarity", purpose=SR, note="Microsoft Clarity",
          domains=["clarity.ms"], cookies=["_clck", "_clsk"],
-         urls=[r"/clarity\.js(\?|$)", r"/tag/[a-z0-9]{8,12}(\?ref=|$)"]),
+         urls=[r"/clarity\.js(\?|$)"]),
     dict(id="contentsquare", purpose=SR, note="Contentsquare (and former Clicktale)",
          domains=["contentsquare.net", "contentsquare.com", "clicktale.net", "clicktale.com", "clicktalecdn.com"],
          cookies=["_cs_id", "_cs_s", "_cs_c", "_cs_cvars", "_cs_ex", "_cs_mk", "_cs_mk_ga", "_cs_mk_aa", "_cs_t",
@@ -474,7 +474,8 @@ CURATED_REPLAY = [
          domains=["uxcam.com", "howuku.com", "zipy.ai", "api.openreplay.com", "static.openreplay.com"
                   ]),
     dict(id="sentry-replay", purpose=SR, note="Sentry Session Replay bundle (replay only, not error reporting)",
-         urls=[r"/replay(\.min)?\.js(\?|$)", r"/bundle\.tracing\.replay(\.min)?\.js"]),
+         urls=[r"browser\.sentry-cdn\.com/[0-9.]+/(bundle\.)?(tracing\.)?replay(\.min)?\.js",
+               r"/bundle(\.tracing)?\.replay(\.min)?\.js"]),
     dict(id="posthog-recorder", purpose=SR, note="PostHog session recording",
          urls=[r"/static/recorder(-v2)?\.js(\?|$)", r"posthog\.com/static/recorder"]),
     dict(id="datadog-session-replay", purpose=SR, note="Datadog Session Replay upload",

@@ -409,7 +409,8 @@ TEST_CASE("no ordinary first-party host is judged a tracker", "[pack]") {
   REQUIRE(hosts.size() > 150);
   std::vector<std::string> judged;
   for (const auto& host : hosts) {
-    for (auto path : {"/", "/index.html", "/static/app.js", "/images/logo.png", "/search?q=consent"}) {
+    for (auto path : {"/", "/index.html", "/static/app.js", "/images/logo.png", "/search?q=consent", "/tag/economie",
+                      "/en/track/order?id=123", "/at.js", "/sp.js"}) {
       // As a third-party resource of another site, and as a visit of its own.
       for (bool navigation : {false, true}) {
         Probe probe{.host = host, .path = path, .first_party = navigation ? "" : "example.org", .navigation = navigation};
