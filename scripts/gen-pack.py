@@ -515,7 +515,7 @@ CURATED_EMAIL = [
          urls=[r"/t/[a-z]-o-[a-z0-9]+-[a-z0-9]+/o\.gif", r"/t/[a-z]-o-"]),
     dict(id="constant-contact-open", purpose=EM, note="Constant Contact opens", urls=[r"rs6\.net/on\.jsp\?"]),
     dict(id="amazon-ses-open", purpose=EM, note="Amazon SES open tracking (I0 is the open pixel, L0 the click)",
-         urls=[r"\.awstrack\.me/I0/"]),
+         domains=["awstrack.me"], urls=[r"\.awstrack\.me/I0/"]),
     dict(id="mailgun-open", purpose=EM, note="Mailgun opens (on the sender's tracking host)",
          urls=[r"^email\.[^/]+/o/[A-Za-z0-9_=-]{20,}", r"/o/eJ[A-Za-z0-9_=-]{20,}"]),
     dict(id="postmark-open", purpose=EM, note="Postmark opens", urls=[r"pstmrk\.it/open"]),
@@ -611,6 +611,12 @@ heytapmobile.com allawnos.com allawntech.com sbixby.com aibixby.com
 pornhub.com phncdn.com xhamster.com xhcdn.com xhamsterlive.com xhamsterpremium.com youporn.com ypncdn.com
 stripchat.com stripcdn.com stripst.com chaturbate.com highwebmedia.com livejasmin.com bongacams.com
 adultfriendfinder.com cams.com mofos.com
+""".split())
+
+# The same, for every country domain of a brand (google.fr, amazon.co.uk, yahoo.co.jp, ebay.it...).
+IMPORT_EXCLUDE_BRANDS = set("""
+google youtube blogspot blogger yandex yahoo amazon ebay facebook instagram twitter linkedin pinterest microsoft
+bing msn apple icloud baidu naver samsung
 """.split())
 
 # Cookie names never taken from a bulk source: too generic, shared by many unrelated sites, or
@@ -715,7 +721,8 @@ class Pack:
                 self.dropped.append((tid, d, "public suffix"))
                 continue
             reg = self.psl.registrable(d)
-            if not curated and (reg in IMPORT_EXCLUDE or d in IMPORT_EXCLUDE or reg in self.curated_registrables):
+            if not curated and (reg in IMPORT_EXCLUDE or d in IMPORT_EXCLUDE or reg in self.curated_registrables
+                                or (reg or "").split(".")[0] in IMPORT_EXCLUDE_BRANDS):
                 continue
             if d in self.domain_owner:
                 continue

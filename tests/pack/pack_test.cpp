@@ -264,8 +264,8 @@ TEST_CASE("advertising networks and exchanges are recognised", "[pack]") {
 
 TEST_CASE("social pixels and widgets are social media", "[pack]") {
   for (const auto& [host, path] : std::vector<std::pair<std::string, std::string>>{
-           {"connect.facebook.net", "/en_US/fbevents.js"},
-           {"www.facebook.com", "/tr/?id=123&ev=PageView"},
+           {"connect.facebook.net", "/en_US/sdk.js"},
+           {"www.facebook.com", "/plugins/like.php?href=https%3A%2F%2Fwww.lemonde.fr%2F"},
            {"snap.licdn.com", "/li.lms-analytics/insight.min.js"},
            {"px.ads.linkedin.com", "/collect/?pid=1"},
            {"static.ads-twitter.com", "/uwt.js"},
