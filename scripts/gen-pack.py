@@ -1127,6 +1127,30 @@ def main():
                            ["own", "ep"], email_block()),
         "cname-cloaking": ("Known first-party sub-domains that CNAME to trackers (recognised without DNS)", ["ep"], ""),
     }
+    # A domain whose parent carries the same purpose adds nothing (curated lists name both at times).
+    for trackers in pack.files.values():
+        for t in trackers:
+            t["domains"] = [d for d in t["domains"]
+                            if not ((anc := pack.ancestor_claim(d)) is not None and anc[0] == t["purpose"])]
+    for trackers in pack.files.values():
+        trackers[:] = [t for t in trackers if t["domains"] or t["cookies"] or t["urls"]]
+
+    # The false-positive list of the tests must stay clean: fail here rather than in CI.
+    fp_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "pack", "first_party_hosts.txt")
+    judged = []
+    for line in open(fp_file, encoding="utf-8"):
+        host = line.strip()
+        if not host or host.startswith("#"):
+            continue
+        labels = host.split(".")
+        for i in range(len(labels) - 1):
+            owner = pack.domain_owner.get(".".join(labels[i:]))
+            if owner:
+                judged.append(f"{host} -> {owner[1]} ({owner[0]})")
+                break
+    if judged:
+        sys.exit("ordinary first-party hosts judged as trackers:\n  " + "\n  ".join(judged))
+
     os.makedirs(args.out, exist_ok=True)
     stats = {}
     for name, trackers in pack.files.items():
