@@ -346,6 +346,39 @@ TEST_CASE("email open pixels are email tracking and answered with a GIF", "[pack
   }
 }
 
+TEST_CASE("the email heuristics catch unknown senders' pixels, not ordinary images", "[pack]") {
+  const std::string pixel = "/o/AbC123dEf456GhI789jKl012MnO345pQr678sTu";
+  // A mail client fetches without a Referer.
+  Probe mail{.host = "t.unknown-sender.example", .path = pixel, .first_party = "", .dest = FetchDest::image,
+             .has_referer = false};
+  auto d = decide(mail);
+  INFO(describe(mail, d));
+  CHECK(d.verdict == Verdict::block);
+  CHECK(d.reason == reason::email_pixel_heuristic);
+  CHECK(d.surrogate == Surrogate::gif);
+  // Thunderbird, even when it sends a Referer.
+  Probe thunderbird = mail;
+  thunderbird.has_referer = true;
+  thunderbird.user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.3.1";
+  d = decide(thunderbird);
+  INFO(describe(thunderbird, d));
+  CHECK(d.reason == reason::email_pixel_heuristic);
+  // A webmail page showing the message.
+  Probe webmail = mail;
+  webmail.has_referer = true;
+  webmail.first_party = "google.com";  // mail.google.com
+  d = decide(webmail);
+  INFO(describe(webmail, d));
+  CHECK(d.reason == reason::email_pixel_heuristic);
+  // The same image on an ordinary page, and a hashed asset name fetched without a Referer.
+  Probe page = mail;
+  page.has_referer = true;
+  page.first_party = "lemonde.fr";
+  require_not_tracker(page);
+  require_not_tracker(Probe{.host = "static.lemonde.example", .path = "/img/logo.3f2a9c8e1b7d4e6f5a4b.png",
+                            .first_party = "", .dest = FetchDest::image, .has_referer = false});
+}
+
 TEST_CASE("near misses of tracker domains are not trackers", "[pack]") {
   for (const auto& host : {"notgoogle-analytics.com", "google-analytics.com.evil.example", "googleanalytics.example",
                            "xgoogletagmanager.com", "hotjar.com.example.org", "mycriteo.com", "facebook.net.example",
