@@ -314,10 +314,10 @@ TEST_CASE("session recorders are session replay, also when proxied first-party",
     require_tracker(probe, "session-replay");
   }
   // The same recorders served from the site's own host.
-  for (const auto& path : {"/s/fs.js", "/assets/clarity.js", "/uxa/0123456789abcdef.js", "/qscripts/quantum-shop.js",
-                           "/HeatmapSessionRecording/tracker.min.js", "/static/recorder-v2.js",
-                           "/rec/bundle/v2?OrgId=o-1&UserId=2", "/vendor/LogRocket.min.js",
-                           "/api/v2/replay?ddsource=browser"}) {
+  for (const auto& path :
+       {"/s/fs.js", "/assets/clarity.js", "/uxa/0123456789abcdef.js", "/qscripts/quantum-shop.js",
+        "/HeatmapSessionRecording/tracker.min.js", "/static/recorder-v2.js", "/rec/bundle/v2?OrgId=o-1&UserId=2",
+        "/vendor/LogRocket.min.js", "/api/v2/replay?ddsource=browser"}) {
     require_tracker(Probe{.host = "www.shop.example", .path = path, .first_party = "shop.example"}, "session-replay");
   }
 }
@@ -349,7 +349,10 @@ TEST_CASE("email open pixels are email tracking and answered with a GIF", "[pack
 TEST_CASE("the email heuristics catch unknown senders' pixels, not ordinary images", "[pack]") {
   const std::string pixel = "/o/AbC123dEf456GhI789jKl012MnO345pQr678sTu";
   // A mail client fetches without a Referer.
-  Probe mail{.host = "t.unknown-sender.example", .path = pixel, .first_party = "", .dest = FetchDest::image,
+  Probe mail{.host = "t.unknown-sender.example",
+             .path = pixel,
+             .first_party = "",
+             .dest = FetchDest::image,
              .has_referer = false};
   auto d = decide(mail);
   INFO(describe(mail, d));
@@ -375,8 +378,11 @@ TEST_CASE("the email heuristics catch unknown senders' pixels, not ordinary imag
   page.has_referer = true;
   page.first_party = "lemonde.fr";
   require_not_tracker(page);
-  require_not_tracker(Probe{.host = "static.lemonde.example", .path = "/img/logo.3f2a9c8e1b7d4e6f5a4b.png",
-                            .first_party = "", .dest = FetchDest::image, .has_referer = false});
+  require_not_tracker(Probe{.host = "static.lemonde.example",
+                            .path = "/img/logo.3f2a9c8e1b7d4e6f5a4b.png",
+                            .first_party = "",
+                            .dest = FetchDest::image,
+                            .has_referer = false});
 }
 
 TEST_CASE("near misses of tracker domains are not trackers", "[pack]") {
@@ -418,7 +424,8 @@ TEST_CASE("a first-party measurement cookie is exempt on its site and refused el
   // The near miss of issue 5: the site's own "_ga" or Matomo "_pk_id" is first-party audience
   // measurement, kept and capped; sent to another site it is a third-party identifier.
   Probe first{.host = "www.shop.example", .path = "/", .first_party = "shop.example", .navigation = true};
-  const auto kept = engine().filter_cookie_header(first.request(), "_ga=GA1.2.3.4; _gid=GA1.2.5; _pk_id.1.a2b3=abc.123");
+  const auto kept =
+      engine().filter_cookie_header(first.request(), "_ga=GA1.2.3.4; _gid=GA1.2.5; _pk_id.1.a2b3=abc.123");
   INFO(kept.header);
   CHECK(kept.removed.empty());
 
@@ -446,7 +453,8 @@ TEST_CASE("no ordinary first-party host is judged a tracker", "[pack]") {
                       "/en/track/order?id=123", "/at.js", "/sp.js"}) {
       // As a third-party resource of another site, and as a visit of its own.
       for (bool navigation : {false, true}) {
-        Probe probe{.host = host, .path = path, .first_party = navigation ? "" : "example.org", .navigation = navigation};
+        Probe probe{
+            .host = host, .path = path, .first_party = navigation ? "" : "example.org", .navigation = navigation};
         const auto d = decide(probe);
         if (!d.rule_id.empty() || d.verdict != Verdict::allow) judged.push_back(describe(probe, d));
       }
@@ -483,7 +491,8 @@ TEST_CASE("coverage of Disconnect's Advertising, Analytics and Social hosts", "[
     for (const auto& entry : hosts) {
       // A few entries carry a path ("google.com/pagead/1p-user-list").
       const auto slash = entry.find('/');
-      Probe probe{.host = entry.substr(0, slash), .path = slash == std::string::npos ? "/" : entry.substr(slash),
+      Probe probe{.host = entry.substr(0, slash),
+                  .path = slash == std::string::npos ? "/" : entry.substr(slash),
                   .first_party = "example.org"};
       std::transform(probe.host.begin(), probe.host.end(), probe.host.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
