@@ -543,14 +543,14 @@ CURATED_EMAIL = [
 # Email heuristics: an image fetched from an email context whose URL carries a long unique token.
 EMAIL_HEURISTICS = dict(
     enabled=True,
-    webmail_origins=["mail.google.com", "outlook.live.com", "outlook.office.com", "outlook.office365.com",
-                     "mail.yahoo.com", "mail.proton.me", "app.tuta.com", "mail.tutanota.com", "mail.zoho.com",
-                     "mail.zoho.eu", "mail.aol.com", "www.icloud.com", "app.fastmail.com", "www.fastmail.com",
-                     "posteo.de", "office.mailbox.org", "navigator-bs.gmx.net", "navigator.web.de", "3c.web.de",
-                     "3c.gmx.net", "e.mail.ru", "mail.yandex.ru", "mail.yandex.com", "webmail.free.fr",
-                     "zimbra.free.fr", "messagerie.orange.fr", "webmail.sfr.fr", "mail.laposte.net",
-                     "webmail.laposte.net", "email.t-online.de", "mail.libero.it", "mail.virgilio.it",
-                     "poczta.onet.pl", "poczta.wp.pl", "mail.seznam.cz", "app.hey.com"],
+    # The engine knows a page only by its registrable domain, so every origin stands for its whole site:
+    # portals that also serve news and search (google.com, yahoo.com, orange.fr, t-online.de, web.de,
+    # wp.pl...) are left out, or every image with an id on their pages would look like an email pixel.
+    # Gmail, Yahoo and Outlook.com fetch message images through their own proxies anyway.
+    webmail_origins=["outlook.live.com", "outlook.office.com", "outlook.office365.com", "mail.proton.me",
+                     "app.tuta.com", "mail.tutanota.com", "mail.zoho.com", "mail.zoho.eu", "app.fastmail.com",
+                     "posteo.de", "office.mailbox.org", "mail.laposte.net", "webmail.laposte.net", "app.hey.com",
+                     "mail.infomaniak.com"],
     mail_user_agents=[r"\bThunderbird/", r"\bBetterbird/", r"Microsoft Outlook", r"\bOutlook-(iOS|Android)/",
                       r"\bms-office\b", r"\bMicrosoft Office/[0-9.]+ \(", r"\bEvolution/", r"\bKMail\b",
                       r"\bMailspring\b", r"\beM Client\b", r"\bPostbox/", r"\bAirmail\b", r"\bClaws Mail\b",

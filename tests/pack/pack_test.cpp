@@ -369,10 +369,15 @@ TEST_CASE("the email heuristics catch unknown senders' pixels, not ordinary imag
   // A webmail page showing the message.
   Probe webmail = mail;
   webmail.has_referer = true;
-  webmail.first_party = "google.com";  // mail.google.com
+  webmail.first_party = "proton.me";  // mail.proton.me
   d = decide(webmail);
   INFO(describe(webmail, d));
   CHECK(d.reason == reason::email_pixel_heuristic);
+  // A search portal is no webmail, even when it also hosts one (mail.google.com): its thumbnails carry ids.
+  require_not_tracker(Probe{.host = "encrypted-tbn0.gstatic.com",
+                            .path = "/images?q=tbn:ANd9GcQx7Yh2Kp9Lm3Nq8Rs4Tv6Wx1Yz5Ab0Cd",
+                            .first_party = "google.com",
+                            .dest = FetchDest::image});
   // The same image on an ordinary page, and a hashed asset name fetched without a Referer.
   Probe page = mail;
   page.has_referer = true;
