@@ -291,7 +291,7 @@ CURATED_ADVERTISING = [
     dict(id="adroll", purpose=ADP, note="AdRoll / NextRoll", domains=["adroll.com", "nextroll.com"],
          cookies=["__adroll", "__adroll_fpc", "__adroll_shared", "__ar_v4", "__adroll_consent_params"]),
     dict(id="branch", purpose=ADP, note="Branch attribution (CNAME target of custom link domains)",
-         domains=["bnc.lt", "api2.branch.io", "cdn.branch.io"]),
+         domains=["bnc.lt", "branch.io", "app.link"]),
     dict(id="rtb-house", purpose=ADP, note="RTB House", domains=["creativecdn.com", "rtbhouse.com"]),
     dict(id="tapad", purpose=ADP, note="Tapad cross-device graph", domains=["tapad.com"],
          cookies=["TapAd_DID", "TapAd_TS", "TapAd_3WAY_SYNCS"]),
