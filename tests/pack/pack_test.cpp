@@ -400,7 +400,7 @@ TEST_CASE("near misses of tracker domains are not trackers", "[pack]") {
   require_not_tracker(Probe{.host = "www.lemonde.fr", .path = "/economie/article/google-analytics-et-vous.html"});
 }
 
-TEST_CASE("tracker cookies are removed until their purpose is granted; the site's own cookies stay", "[pack]") {
+TEST_CASE("tracker cookies are removed until their purpose is granted, the site's own cookies stay", "[pack]") {
   Probe probe{.host = "www.shop.example", .path = "/cart", .first_party = "shop.example", .navigation = true};
   const std::string header =
       "PHPSESSID=abc; _ga=GA1.2.123.456; _fbp=fb.1.2.3; _gcl_au=1.1.2; _hjSessionUser_123=eyJ; _clck=abc; "
