@@ -88,8 +88,9 @@ int run(RunArgs& args) {
   auto runtime = std::make_shared<Runtime>(loaded.generation, std::move(ledger), std::move(log));
   runtime->via_token = "consentgate-" + random_token();
 
-  // Signals are blocked in every thread but the control thread's signal_set (Asio installs the
-  // handlers; worker threads inherit the mask set before they start).
+  // A client or a closed stdout must never kill the proxy: Asio's sockets already write with
+  // MSG_NOSIGNAL, this covers the rest (stdout after the listening line).
+  std::signal(SIGPIPE, SIG_IGN);
   asio::io_context control;
   asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
 
@@ -116,8 +117,8 @@ int run(RunArgs& args) {
       } else {
         runtime->replace(reloaded.generation);
         if (runtime->decision_log() != nullptr) runtime->decision_log()->reopen();
-        std::cerr << "consentgate: configuration reloaded (policy "
-                  << reloaded.generation->engine->policy_hash() << ")\n";
+        std::cerr << "consentgate: configuration reloaded (policy " << reloaded.generation->engine->policy_hash()
+                  << ")\n";
       }
       signals.async_wait(on_signal);
       return;

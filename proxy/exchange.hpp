@@ -31,9 +31,9 @@ struct Exchange {
   std::optional<ResponseHead> response;
 
   // Facts extracted once, before the filters run.
-  std::string host;             // normalised (policy::normalise_host), no port
+  std::string host;  // normalised (policy::normalise_host), no port
   std::uint16_t port = 80;
-  std::string path_and_query;   // origin-form, starts with '/'
+  std::string path_and_query;  // origin-form, starts with '/'
   FirstParty first_party;
   policy::ConsentState consent;
   bool is_first_party_request = false;  // the host belongs to the first-party site

@@ -48,8 +48,7 @@ std::string_view view_of(const beast::flat_buffer& b) {
 }
 
 std::int64_t epoch_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // What a session shares with its sub-coroutines, each awaited at once (STYLE section 5).
@@ -485,7 +484,7 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
       end == BodyEnd::complete && rp.head().keep_alive && !rp.must_close() && up_in.size() == 0;
   release_upstream(s, up, upstream_reusable);
   if (end != BodyEnd::complete) co_return false;  // the client cannot tell a truncated body otherwise
-  co_return copts.keep_alive && copts.body != OutBody::close_delimited;
+  co_return copts.keep_alive&& copts.body != OutBody::close_delimited;
 }
 
 enum class HeadRead { ok, closed, replied };

@@ -16,7 +16,7 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 asio::awaitable<std::tuple<error_code, tcp::resolver::results_type>> resolve(tcp::resolver& resolver,
-                                                                              const ConnectAddress& where) {
+                                                                             const ConnectAddress& where) {
   auto [ec, results] = co_await resolver.async_resolve(where.host, where.port, use_nothrow);
   co_return std::tuple{ec, std::move(results)};
 }
