@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <random>
 #include <thread>
 
 #include "proxy/cli.hpp"
@@ -28,14 +27,6 @@ struct RunArgs {
   unsigned workers = 0;
   bool has_workers = false;
 };
-
-std::string random_token() {
-  std::random_device device;
-  constexpr char hex[] = "0123456789abcdef";
-  std::string token;
-  for (int i = 0; i < 12; ++i) token += hex[device() % 16];
-  return token;
-}
 
 void report(const std::vector<std::string>& errors, std::string_view prefix) {
   for (const auto& e : errors) std::cerr << prefix << e << '\n';
@@ -86,7 +77,6 @@ int run(RunArgs& args) {
   }
   auto ledger = std::make_unique<ConsentLedger>(settings.limits.ledger_entries);
   auto runtime = std::make_shared<Runtime>(loaded.generation, std::move(ledger), std::move(log));
-  runtime->via_token = "consentgate-" + random_token();
 
   // A client or a closed stdout must never kill the proxy: Asio's sockets already write with
   // MSG_NOSIGNAL, this covers the rest (stdout after the listening line).

@@ -97,9 +97,8 @@ class Runtime {
   // Live client connections, for the connection limit.
   [[nodiscard]] std::atomic<std::size_t>& connections() const noexcept { return *connections_; }
 
-  // The bound listening port and this process's Via token, for loop refusal.
+  // The bound listening port, for loop refusal. Set once before the workers start.
   std::uint16_t listen_port = 0;
-  std::string via_token;  // "consentgate-<hex>", unique per process
 
  private:
   mutable std::mutex mutex_;

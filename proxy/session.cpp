@@ -35,7 +35,7 @@ constexpr std::size_t read_chunk_bytes = 16 * 1024;
 // After an error reply, how much of the client's unread request we swallow so that closing does not reset
 // the connection before the client read our reply (RFC 9112 section 9.6, "lingering close").
 constexpr std::size_t linger_bytes = 256 * 1024;
-constexpr std::chrono::milliseconds linger_time{2'000};
+constexpr std::chrono::milliseconds linger_time{500};
 
 const FilterChain& default_chain() {
   static const FilterChain chain = make_default_chain();
