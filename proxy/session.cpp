@@ -36,6 +36,7 @@ constexpr std::size_t read_chunk_bytes = 16 * 1024;
 // the connection before the client read our reply (RFC 9112 section 9.6, "lingering close").
 constexpr std::size_t linger_bytes = 256 * 1024;
 constexpr std::chrono::milliseconds linger_time{500};
+constexpr auto never = std::chrono::steady_clock::time_point::max();
 
 const FilterChain& default_chain() {
   static const FilterChain chain = make_default_chain();
@@ -63,6 +64,21 @@ struct SessionContext {
 
 asio::awaitable<error_code> read_more(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
   auto [ec, n] = co_await stream.async_read_some(buffer.prepare(read_chunk_bytes), use_nothrow);
+  buffer.commit(n);
+  co_return ec;
+}
+
+// Like read_more, but bounded by a deadline that cancels the read instead of closing the socket (a
+// beast::tcp_stream expiry closes it, and the 408 could no longer be sent). Expiry -> beast::error::timeout.
+asio::awaitable<error_code> read_more_before(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                             std::chrono::steady_clock::time_point deadline) {
+  stream.expires_never();
+  if (deadline == never) co_return co_await read_more(stream, buffer);
+  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+  auto raced = co_await (stream.socket().async_read_some(buffer.prepare(read_chunk_bytes), use_nothrow) ||
+                         timer.async_wait(use_nothrow));
+  if (raced.index() == 1) co_return beast::error::timeout;
+  auto [ec, n] = std::get<0>(raced);
   buffer.commit(n);
   co_return ec;
 }
@@ -506,12 +522,7 @@ asio::awaitable<HeadRead> read_request_head(SessionContext& s, RequestParser& pa
       co_await send_local_reply(s, reply, false);
       co_return HeadRead::replied;
     }
-    if (limit.count() > 0) {
-      s.client.expires_at(deadline);
-    } else {
-      s.client.expires_never();
-    }
-    const auto ec = co_await read_more(s.client, s.in);
+    const auto ec = co_await read_more_before(s.client, s.in, limit.count() > 0 ? deadline : never);
     if (ec == beast::error::timeout) {
       s.runtime->stats().client_head_timeouts.fetch_add(1, std::memory_order_relaxed);
       ReplyOptions options;

@@ -113,6 +113,7 @@ TEST_CASE("a slow request head is cut off by one overall deadline", "[proxy][cor
     answered = client.buffered().find("408") != std::string::npos;
   }
   const auto took = std::chrono::steady_clock::now() - start;
+  INFO("received: " << client.buffered());
   CHECK(client.buffered().rfind("HTTP/1.1 408", 0) == 0);
   CHECK(took < 2500ms);  // client_head is 1 s; 40 slow bytes would take 4 s
   CHECK(client.wait_closed(3s));

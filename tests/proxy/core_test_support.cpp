@@ -38,7 +38,7 @@ ssize_t read_with_deadline(int fd, char* data, std::size_t size, Clock::time_poi
   pollfd p{fd, POLLIN, 0};
   const int ready = ::poll(&p, 1, remaining_ms(deadline));
   if (ready <= 0) return -1;
-  const auto n = ::recv(fd, data, size, 0);
+  const auto n = ::read(fd, data, size);  // not recv(): also used on pipes
   if (n < 0) return -1;
   return n;
 }
@@ -361,7 +361,10 @@ ProxyProcess::ProxyProcess(const ProxyOptions& options) {
   if (line.rfind(prefix, 0) != 0) {
     ::kill(pid_, SIGKILL);
     wait_exit(5s);
-    throw std::runtime_error("consentgate did not start: \"" + line + "\" stderr: " + stderr_text());
+    const auto message = "consentgate did not start: \"" + line + "\" stderr: " + stderr_text();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+    throw std::runtime_error(message);
   }
   port_ = static_cast<std::uint16_t>(std::stoi(line.substr(prefix.size())));
 }
