@@ -10,5 +10,6 @@ namespace consent::proxy::cli {
 void add_check_config(CLI::App& app, int& exit_code);
 void add_explain(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
+void add_ca(CLI::App& app, int& exit_code);  // cli_ca.cpp
 
 }  // namespace consent::proxy::cli

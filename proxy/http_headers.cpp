@@ -61,16 +61,6 @@ bool list_contains(std::string_view list, std::string_view token) noexcept {
   return false;
 }
 
-Field Headers::field(const Entry& e) const noexcept {
-  const std::string_view all = storage_;
-  return {all.substr(e.name_offset, e.name_size), all.substr(e.value_offset, e.value_size)};
-}
-
-Field Headers::operator[](std::size_t i) const noexcept {
-  assert(i < index_.size());
-  return field(index_[i]);
-}
-
 std::string_view Headers::get(std::string_view name) const noexcept {
   for (const auto& e : index_) {
     const auto f = field(e);
@@ -117,6 +107,40 @@ Headers::Entry Headers::append(std::string_view name, std::string_view value) {
   e.value_size = static_cast<std::uint32_t>(value.size());
   storage_.append(value);
   return e;
+}
+
+void Headers::append_pending_name(std::string_view piece) {
+  if (pending_name_offset_ == no_pending) pending_name_offset_ = static_cast<std::uint32_t>(storage_.size());
+  storage_.append(piece);
+}
+
+void Headers::end_pending_name() noexcept {
+  if (pending_name_offset_ == no_pending) pending_name_offset_ = static_cast<std::uint32_t>(storage_.size());
+  pending_value_offset_ = static_cast<std::uint32_t>(storage_.size());
+}
+
+void Headers::append_pending_value(std::string_view piece) { storage_.append(piece); }
+
+std::size_t Headers::pending_name_size() const noexcept {
+  if (pending_name_offset_ == no_pending) return 0;
+  const auto end = pending_value_offset_ == no_pending ? storage_.size() : pending_value_offset_;
+  return end - pending_name_offset_;
+}
+
+void Headers::commit_pending() {
+  if (pending_value_offset_ == no_pending) end_pending_name();
+  // llhttp drops the OWS before a value but keeps the OWS after it (RFC 9110 section 5.5: not part of the value).
+  while (storage_.size() > pending_value_offset_ && (storage_.back() == ' ' || storage_.back() == '\t')) {
+    storage_.pop_back();
+  }
+  Entry e{};
+  e.name_offset = pending_name_offset_;
+  e.name_size = pending_value_offset_ - pending_name_offset_;
+  e.value_offset = pending_value_offset_;
+  e.value_size = static_cast<std::uint32_t>(storage_.size()) - pending_value_offset_;
+  index_.push_back(e);
+  pending_name_offset_ = no_pending;
+  pending_value_offset_ = no_pending;
 }
 
 void Headers::add_unchecked(std::string_view name, std::string_view value) { index_.push_back(append(name, value)); }
@@ -167,6 +191,8 @@ void Headers::erase(std::size_t i) noexcept {
 void Headers::clear() noexcept {
   storage_.clear();
   index_.clear();
+  pending_name_offset_ = no_pending;
+  pending_value_offset_ = no_pending;
 }
 
 bool operator==(const Headers& a, const Headers& b) noexcept {

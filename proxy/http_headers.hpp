@@ -65,6 +65,14 @@ class Headers {
 
   // For the parser, which validated the bytes already: appends without checks.
   void add_unchecked(std::string_view name, std::string_view value);
+  // For the parser, which receives a line in pieces: the pieces go straight into storage, no scratch copy.
+  // Call order per line: append_pending_name()+, end_pending_name(), append_pending_value()*,
+  // commit_pending() (trims trailing SP/HTAB of the value). pending_name_size() tells an empty name apart.
+  void append_pending_name(std::string_view piece);
+  void end_pending_name() noexcept;
+  void append_pending_value(std::string_view piece);
+  void commit_pending();
+  [[nodiscard]] std::size_t pending_name_size() const noexcept;
 
   friend bool operator==(const Headers& a, const Headers& b) noexcept;
 
@@ -75,11 +83,18 @@ class Headers {
     std::uint32_t value_offset;
     std::uint32_t value_size;
   };
-  [[nodiscard]] Field field(const Entry& e) const noexcept;
+  [[nodiscard]] Field field(const Entry& e) const noexcept {
+    return {std::string_view(storage_.data() + e.name_offset, e.name_size),
+            std::string_view(storage_.data() + e.value_offset, e.value_size)};
+  }
   [[nodiscard]] Entry append(std::string_view name, std::string_view value);
+
+  static constexpr std::uint32_t no_pending = 0xffffffff;
 
   std::string storage_;
   std::vector<Entry> index_;
+  std::uint32_t pending_name_offset_ = no_pending;
+  std::uint32_t pending_value_offset_ = no_pending;
 };
 
 class Headers::const_iterator {
@@ -105,6 +120,7 @@ class Headers::const_iterator {
   std::size_t i_ = 0;
 };
 
+inline Field Headers::operator[](std::size_t i) const noexcept { return field(index_[i]); }
 inline Headers::const_iterator Headers::begin() const noexcept { return {this, 0}; }
 inline Headers::const_iterator Headers::end() const noexcept { return {this, index_.size()}; }
 

@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cassert>
+#include <cstring>
+#include <functional>
+#include <tuple>
 
 namespace consent::proxy {
 namespace detail {
@@ -35,8 +38,12 @@ struct Callbacks {
   static int on_url_or_status(llhttp_t* p, const char* at, std::size_t n) noexcept {
     return self(p).append_start_line({at, n}) ? 0 : -1;
   }
+  static Headers& section(ParserCore& s) noexcept {
+    return s.phase_ == ParserCore::Phase::trailers ? s.trailers_ : s.head_headers();
+  }
   static int on_header_field(llhttp_t* p, const char* at, std::size_t n) noexcept {
-    self(p).name_.append(at, n);
+    auto& s = self(p);
+    section(s).append_pending_name({at, n});
     return 0;
   }
   static int on_header_field_complete(llhttp_t* p) noexcept {
@@ -45,20 +52,28 @@ struct Callbacks {
       s.callback_error_ = http_errc::too_many_headers;
       return -1;
     }
+    auto& h = section(s);
+    // llhttp 8.1 (even strict) accepts a line starting with ':', an empty field name (RFC 9110 5.1: 1*tchar).
+    if (h.pending_name_size() == 0) {
+      s.callback_error_ = http_errc::malformed_head;
+      return -1;
+    }
+    h.end_pending_name();
     return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t n) noexcept {
-    self(p).value_.append(at, n);
+    auto& s = self(p);
+    section(s).append_pending_value({at, n});
     return 0;
   }
   static int on_header_value_complete(llhttp_t* p) noexcept {
     auto& s = self(p);
-    // llhttp drops leading OWS; trailing OWS is not part of the value either (RFC 9110 section 5.5).
-    const auto value = trim_ows(s.value_);
-    auto& target = s.phase_ == ParserCore::Phase::trailers ? s.trailers_ : s.head_headers();
-    target.add_unchecked(s.name_, value);
-    s.name_.clear();
-    s.value_.clear();
+    auto& h = section(s);
+    if (h.pending_name_size() == 0) {
+      s.callback_error_ = http_errc::malformed_head;
+      return -1;
+    }
+    h.commit_pending();
     return 0;
   }
   static int on_headers_complete(llhttp_t* p) noexcept {
@@ -103,6 +118,7 @@ struct Callbacks {
     s.budget_bytes_ = s.head_limit_bytes_;
     s.fields_ = 0;
     s.scan_state_ = scan_line_start;
+    s.is_start_line_checked_ = true;
     s.pause_ = ParserCore::Pause::internal;
     return paused;
   }
@@ -159,9 +175,10 @@ ParserCore::ParserCore(ParserCore&& other) noexcept
       fields_(other.fields_),
       chunk_extension_bytes_(other.chunk_extension_bytes_),
       scan_state_(other.scan_state_),
+      is_start_line_checked_(other.is_start_line_checked_),
+      start_line_bytes_(other.start_line_bytes_),
+      start_line_edge_(other.start_line_edge_),
       error_(other.error_),
-      name_(std::move(other.name_)),
-      value_(std::move(other.value_)),
       trailers_(std::move(other.trailers_)) {
   parser_.data = this;
 }
@@ -181,9 +198,10 @@ ParserCore& ParserCore::operator=(ParserCore&& other) noexcept {
     fields_ = other.fields_;
     chunk_extension_bytes_ = other.chunk_extension_bytes_;
     scan_state_ = other.scan_state_;
+    is_start_line_checked_ = other.is_start_line_checked_;
+    start_line_bytes_ = other.start_line_bytes_;
+    start_line_edge_ = other.start_line_edge_;
     error_ = other.error_;
-    name_ = std::move(other.name_);
-    value_ = std::move(other.value_);
     trailers_ = std::move(other.trailers_);
   }
   return *this;
@@ -201,12 +219,46 @@ ParseStep ParserCore::fail(http_errc e) noexcept {
 // no NUL or other control character but HTAB anywhere.
 bool ParserCore::scan_section(std::string_view bytes) noexcept {
   auto state = scan_state_;
-  for (const char ch : bytes) {
-    const auto cls = byte_class[static_cast<unsigned char>(ch)];
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* const end = p + bytes.size();
+  while (p != end) {
+    if (state == scan_in_line && is_start_line_checked_) {
+      // The hot path: inside a line, anything but CR, LF and controls goes. Eight bytes at a time while none is
+      // below 0x20 or DEL (the classic "has a byte less than n" bit trick; bytes >= 0x80 never match).
+      constexpr std::uint64_t ones = 0x0101010101010101ULL;
+      constexpr std::uint64_t highs = 0x8080808080808080ULL;
+      while (end - p >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, sizeof word);
+        const std::uint64_t below_space = (word - ones * 0x20) & ~word & highs;
+        const std::uint64_t del = word ^ (ones * 0x7f);
+        const std::uint64_t is_del = (del - ones) & ~del & highs;
+        if ((below_space | is_del) != 0) break;
+        p += 8;
+      }
+      while (p != end && (byte_class[*p] == 0 || byte_class[*p] == 3)) ++p;
+      if (p == end) break;
+    }
+    const auto c = *p++;
+    const auto cls = byte_class[c];
     if (state == scan_after_cr) {
       if (cls != 2) return false;
       state = scan_line_start;
       continue;
+    }
+    if (!is_start_line_checked_) {
+      if (cls == 1) {
+        if (start_line_bytes_ > 0) {  // else an empty line before the message, which RFC 9112 2.2 tolerates
+          if (!is_start_line_protocol_ok()) return false;
+          is_start_line_checked_ = true;
+        }
+      } else if (parser_.type == HTTP_REQUEST) {
+        start_line_edge_[start_line_bytes_++ % start_line_edge_.size()] = static_cast<char>(c);
+      } else if (start_line_bytes_ < 5) {
+        start_line_edge_[start_line_bytes_++] = static_cast<char>(c);
+      } else {
+        ++start_line_bytes_;
+      }
     }
     switch (cls) {
       case 0:
@@ -224,6 +276,20 @@ bool ParserCore::scan_section(std::string_view bytes) noexcept {
   }
   scan_state_ = state;
   return true;
+}
+
+// RFC 9112 sections 3 and 4: the protocol is "HTTP/" at the end of a request line and at the start of a status
+// line. llhttp 8.1 also takes RTSP and ICE there and reports their versions as if they were HTTP's.
+bool ParserCore::is_start_line_protocol_ok() const noexcept {
+  constexpr std::string_view http = "HTTP/";
+  if (parser_.type != HTTP_REQUEST) {
+    return start_line_bytes_ >= http.size() && std::string_view(start_line_edge_.data(), http.size()) == http;
+  }
+  constexpr std::size_t n = std::tuple_size_v<decltype(start_line_edge_)>;
+  if (start_line_bytes_ < n) return false;
+  std::array<char, n> tail{};  // " HTTP/1.1", oldest byte first
+  for (std::size_t i = 0; i < n; ++i) tail[i] = start_line_edge_[(start_line_bytes_ + i) % n];
+  return tail[0] == ' ' && std::string_view(tail.data() + 1, http.size()) == http;
 }
 
 http_errc ParserCore::map_llhttp_error(llhttp_errno_t err) const noexcept {
@@ -265,8 +331,8 @@ void ParserCore::start_message() noexcept {
   fields_ = 0;
   chunk_extension_bytes_ = 0;
   scan_state_ = scan_line_start;
-  name_.clear();
-  value_.clear();
+  is_start_line_checked_ = false;
+  start_line_bytes_ = 0;
   trailers_.clear();
   callback_error_ = {};
   body_ = {};
@@ -294,8 +360,14 @@ ParseStep ParserCore::feed_core(std::string_view data) noexcept {
     static constexpr char empty[1] = {};
     const char* begin = rest.empty() ? empty : rest.data();
     const auto err = llhttp_execute(&parser_, begin, rest.size());
-    const std::size_t used =
-        err == HPE_OK ? rest.size() : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - begin);
+    std::size_t used = rest.size();
+    if (err != HPE_OK) {
+      const char* stop = llhttp_get_error_pos(&parser_);
+      const std::less_equal<const char*> le;
+      used = stop != nullptr && le(begin, stop) && le(stop, begin + rest.size())
+                 ? static_cast<std::size_t>(stop - begin)
+                 : 0;
+    }
     if (bounded) {
       if (!scan_section(rest.substr(0, used))) return fail(http_errc::malformed_head);
       budget_bytes_ -= used;
@@ -315,8 +387,10 @@ ParseStep ParserCore::feed_core(std::string_view data) noexcept {
             return {total, ParseEvent::message_complete, {}};
           case Pause::internal:
           case Pause::none:
-            continue;
+            break;
         }
+        llhttp_resume(&parser_);
+        pause_ = Pause::none;
         continue;
       case HPE_PAUSED_UPGRADE:
         // The caller went on feeding after an upgrade/CONNECT message: the tunnel was refused and HTTP goes on.
@@ -338,7 +412,7 @@ ParseStep ParserCore::finish_core() noexcept {
   }
   const auto err = llhttp_finish(&parser_);
   if (err == HPE_PAUSED && pause_ == Pause::complete) return {0, ParseEvent::message_complete, {}};
-  if (err == HPE_OK && phase_ == Phase::head && fields_ == 0 && scan_state_ == scan_line_start) {
+  if (err == HPE_OK && phase_ == Phase::head && start_line_bytes_ == 0 && scan_state_ == scan_line_start) {
     // Only empty lines were received since the last message: nothing was truncated.
     return {0, ParseEvent::need_more, {}};
   }
@@ -362,46 +436,109 @@ namespace {
 
 constexpr Version version_of(const llhttp_t& p) noexcept { return p.http_major * 10 + p.http_minor; }
 
-// RFC 9112 section 6.1: we only speak chunked, and a Transfer-Encoding with other codings would reach the
-// other side without its header (we re-frame): one element, "chunked", across all lines.
-bool is_plain_chunked(const Headers& h) noexcept {
-  std::size_t elements = 0;
-  for (const auto f : h) {
-    if (!iequals(f.name, "Transfer-Encoding")) continue;
-    auto list = f.value;
-    while (!list.empty()) {
-      const auto comma = list.find(',');
-      const auto element = trim_ows(list.substr(0, comma));
-      if (!element.empty()) {
-        if (!iequals(element, "chunked")) return false;
-        ++elements;
-      }
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+template <class F>
+void for_each_element(std::string_view list, F&& f) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const auto element = trim_ows(list.substr(0, comma));
+    if (!element.empty()) f(element);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
   }
-  return elements == 1;
 }
 
-// Framing checks both directions share. llhttp (strict) refuses these already; checking the collected fields
-// again costs nothing and keeps us safe from a build or version that does not.
-http_errc check_framing_fields(const Headers& h, const llhttp_t& p, Version version) noexcept {
-  const bool has_te = h.contains("Transfer-Encoding");
-  const auto lengths = h.count("Content-Length");
+// The fields that decide framing and connection handling, collected in one pass over the head (a lookup per
+// fact would walk the list a dozen times per message).
+struct FieldFacts {
+  std::size_t hosts = 0;
+  std::string_view host;
+  std::size_t lengths = 0;
+  bool has_transfer_encoding = false;
+  std::size_t transfer_codings = 0;
+  bool has_other_coding = false;
+  bool connection_close = false;
+  bool connection_keep_alive = false;
+  bool connection_upgrade = false;
+  bool has_upgrade = false;
+  bool upgrade_websocket = false;
+  std::size_t expects = 0;
+  std::string_view expect;
+};
+
+FieldFacts collect_facts(const Headers& headers) noexcept {
+  FieldFacts facts;
+  for (const auto f : headers) {
+    switch (f.name.size()) {
+      case 4:
+        if (iequals(f.name, "Host")) {
+          ++facts.hosts;
+          facts.host = f.value;
+        }
+        break;
+      case 6:
+        if (iequals(f.name, "Expect")) {
+          ++facts.expects;
+          facts.expect = f.value;
+        }
+        break;
+      case 7:
+        if (iequals(f.name, "Upgrade")) {
+          facts.has_upgrade = true;
+          for_each_element(f.value, [&](std::string_view e) {
+            // "websocket" or "websocket/13"-style: the protocol name is before any '/'.
+            if (iequals(e.substr(0, e.find('/')), "websocket")) facts.upgrade_websocket = true;
+          });
+        }
+        break;
+      case 10:
+        if (iequals(f.name, "Connection")) {
+          for_each_element(f.value, [&](std::string_view e) {
+            if (iequals(e, "close")) facts.connection_close = true;
+            if (iequals(e, "keep-alive")) facts.connection_keep_alive = true;
+            if (iequals(e, "upgrade")) facts.connection_upgrade = true;
+          });
+        }
+        break;
+      case 14:
+        if (iequals(f.name, "Content-Length")) ++facts.lengths;
+        break;
+      case 17:
+        if (iequals(f.name, "Transfer-Encoding")) {
+          facts.has_transfer_encoding = true;
+          for_each_element(f.value, [&](std::string_view e) {
+            ++facts.transfer_codings;
+            if (!iequals(e, "chunked")) facts.has_other_coding = true;
+          });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return facts;
+}
+
+// Framing checks both directions share. llhttp (strict) refuses most of these already; checking the collected
+// fields again costs nothing and keeps us safe from a build or version that does not.
+http_errc check_framing(const FieldFacts& facts, const llhttp_t& p, Version version) noexcept {
   // RFC 9112 section 6.3: several Content-Length lines, even identical, are refused rather than merged; a
   // sender that repeats them is broken and someone on the path may read them differently.
-  if (lengths > 1) return http_errc::ambiguous_framing;
-  if (has_te && lengths > 0) return http_errc::ambiguous_framing;
+  if (facts.lengths > 1) return http_errc::ambiguous_framing;
+  if (facts.has_transfer_encoding && facts.lengths > 0) return http_errc::ambiguous_framing;
   // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
-  if (has_te && version == 10) return http_errc::ambiguous_framing;
-  if (has_te && !is_plain_chunked(h)) return http_errc::bad_transfer_encoding;
-  if (lengths == 1 && (p.flags & F_CONTENT_LENGTH) == 0) return http_errc::ambiguous_framing;
+  if (facts.has_transfer_encoding && version == 10) return http_errc::ambiguous_framing;
+  // We only speak chunked, and other codings would reach the other side without their header (we re-frame):
+  // exactly one element, "chunked", across all lines.
+  if (facts.has_transfer_encoding && (facts.has_other_coding || facts.transfer_codings != 1)) {
+    return http_errc::bad_transfer_encoding;
+  }
+  if (facts.lengths == 1 && (p.flags & F_CONTENT_LENGTH) == 0) return http_errc::ambiguous_framing;
   return {};
 }
 
-bool keep_alive_for(const Headers& h, Version version) noexcept {
-  if (version == 11) return !h.has_token("Connection", "close");
-  return h.has_token("Connection", "keep-alive") && !h.has_token("Connection", "close");
+bool keep_alive_for(const FieldFacts& facts, Version version) noexcept {
+  if (facts.connection_close) return false;
+  return version == 11 || facts.connection_keep_alive;
 }
 
 }  // namespace
@@ -430,18 +567,17 @@ http_errc RequestParser::complete_head() noexcept {
   const auto target = parse_request_target(h.target, h.method);
   if (!target) return http_errc::invalid_target;
 
+  const auto facts = collect_facts(h.headers);
   // RFC 9112 section 3.2: one Host line at most, and a valid one; required where it is the only authority.
-  const auto hosts = h.headers.count("Host");
-  if (hosts > 1) return http_errc::invalid_host;
-  if (hosts == 1) {
-    const auto host = h.headers.get("Host");
-    const bool needed = target->form == TargetForm::origin || target->form == TargetForm::asterisk;
-    if ((needed || !host.empty()) && !parse_authority(host, 80)) return http_errc::invalid_host;
-  } else if (h.version == 11 && (target->form == TargetForm::origin || target->form == TargetForm::asterisk)) {
+  const bool host_needed = target->form == TargetForm::origin || target->form == TargetForm::asterisk;
+  if (facts.hosts > 1) return http_errc::invalid_host;
+  if (facts.hosts == 1) {
+    if ((host_needed || !facts.host.empty()) && !parse_authority(facts.host, 80)) return http_errc::invalid_host;
+  } else if (h.version == 11 && host_needed) {
     return http_errc::invalid_host;
   }
 
-  if (const auto e = check_framing_fields(h.headers, parser_, h.version); e != http_errc{}) return e;
+  if (const auto e = check_framing(facts, parser_, h.version); e != http_errc{}) return e;
   const bool chunked = (parser_.flags & F_CHUNKED) != 0;
   const bool has_length = (parser_.flags & F_CONTENT_LENGTH) != 0;
   if (h.method == Method::connect) {
@@ -456,12 +592,11 @@ http_errc RequestParser::complete_head() noexcept {
     h.framing = {};  // RFC 9112 section 6.3: a request without framing fields has no body
   }
 
-  h.keep_alive = keep_alive_for(h.headers, h.version);
-  h.is_upgrade =
-      h.method != Method::connect && h.headers.has_token("Connection", "upgrade") && h.headers.contains("Upgrade");
-  h.is_websocket = h.is_upgrade && h.method == Method::get && h.headers.has_token("Upgrade", "websocket");
-  h.expect_100_continue =
-      h.version == 11 && h.headers.contains("Expect") && iequals(trim_ows(h.headers.get("Expect")), "100-continue");
+  h.keep_alive = keep_alive_for(facts, h.version);
+  h.is_upgrade = h.method != Method::connect && facts.connection_upgrade && facts.has_upgrade;
+  h.is_websocket = h.is_upgrade && h.method == Method::get && facts.upgrade_websocket;
+  // RFC 9110 section 10.1.1: ignored from HTTP/1.0; any other expectation is not ours to meet.
+  h.expect_100_continue = h.version == 11 && facts.expects == 1 && iequals(facts.expect, "100-continue");
   return {};
 }
 
@@ -481,7 +616,8 @@ http_errc ResponseParser::complete_head() noexcept {
   if (h.version != 10 && h.version != 11) return http_errc::invalid_version;
   h.status = parser_.status_code;
   if (h.status < 100 || h.status > 999) return http_errc::malformed_head;
-  if (const auto e = check_framing_fields(h.headers, parser_, h.version); e != http_errc{}) return e;
+  const auto facts = collect_facts(h.headers);
+  if (const auto e = check_framing(facts, parser_, h.version); e != http_errc{}) return e;
 
   const bool connect_ok = request_method_ == Method::connect && h.status >= 200 && h.status < 300;
   h.is_upgrade = h.status == 101 || connect_ok;
@@ -500,7 +636,7 @@ http_errc ResponseParser::complete_head() noexcept {
   } else {
     h.framing = {BodyKind::until_close, 0};
   }
-  h.keep_alive = keep_alive_for(h.headers, h.version) && h.framing.kind != BodyKind::until_close && !h.is_upgrade;
+  h.keep_alive = keep_alive_for(facts, h.version) && h.framing.kind != BodyKind::until_close && !h.is_upgrade;
   return {};
 }
 

@@ -32,6 +32,7 @@
 
 #include <llhttp.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -101,6 +102,7 @@ class ParserCore {
   ParseStep fail(http_errc e) noexcept;
   void start_message() noexcept;
   [[nodiscard]] bool scan_section(std::string_view bytes) noexcept;
+  [[nodiscard]] bool is_start_line_protocol_ok() const noexcept;
   [[nodiscard]] bool is_bounded() const noexcept { return phase_ == Phase::head || phase_ == Phase::trailers; }
   [[nodiscard]] http_errc map_llhttp_error(llhttp_errno_t err) const noexcept;
 
@@ -114,9 +116,11 @@ class ParserCore {
   std::size_t fields_ = 0;  // lines in the current section
   std::size_t chunk_extension_bytes_ = 0;
   std::uint8_t scan_state_ = 0;  // CR/LF scanner state, carried across feeds (see .cpp)
+  // The start line's protocol, checked by the scanner (llhttp 8.1 takes "GET / RTSP/1.0" and "ICE/1.0"):
+  bool is_start_line_checked_ = false;
+  std::size_t start_line_bytes_ = 0;
+  std::array<char, 9> start_line_edge_{};  // requests: last 9 bytes (ring); responses: first 5 bytes
   boost::system::error_code error_;
-  std::string name_;   // field name being received (capacity reused)
-  std::string value_;  // field value being received (capacity reused)
   Headers trailers_;
 };
 

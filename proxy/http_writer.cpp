@@ -1,13 +1,60 @@
 #include "proxy/http_writer.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace consent::proxy {
 namespace {
 
-constexpr std::string_view always_hop_by_hop[] = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
-    "TE",         "Trailer",    "Upgrade",          "Transfer-Encoding",   "Content-Length",
+bool is_always_hop_by_hop(std::string_view name) noexcept {
+  switch (name.size()) {  // one comparison at most for most names
+    case 2:
+      return iequals(name, "TE");
+    case 7:
+      return iequals(name, "Trailer") || iequals(name, "Upgrade");
+    case 10:
+      return iequals(name, "Connection") || iequals(name, "Keep-Alive");
+    case 14:
+      return iequals(name, "Content-Length");
+    case 16:
+      return iequals(name, "Proxy-Connection");
+    case 17:
+      return iequals(name, "Transfer-Encoding");
+    case 18:
+      return iequals(name, "Proxy-Authenticate");
+    case 19:
+      return iequals(name, "Proxy-Authorization");
+    default:
+      return false;
+  }
+}
+
+// The Connection lines of a head, collected once per write instead of once per field.
+class HopByHop {
+ public:
+  explicit HopByHop(const Headers& headers) noexcept : headers_(headers) {
+    for (const auto f : headers) {
+      if (f.name.size() != 10 || !iequals(f.name, "Connection")) continue;
+      if (count_ < lists_.size()) {
+        lists_[count_++] = f.value;
+      } else {
+        overflow_ = true;
+      }
+    }
+  }
+  bool operator()(std::string_view name) const noexcept {
+    if (is_always_hop_by_hop(name)) return true;
+    for (std::size_t i = 0; i < count_; ++i) {
+      if (list_contains(lists_[i], name)) return true;
+    }
+    return overflow_ && headers_.has_token("Connection", name);
+  }
+
+ private:
+  const Headers& headers_;
+  std::array<std::string_view, 4> lists_{};
+  std::size_t count_ = 0;
+  bool overflow_ = false;
 };
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) noexcept {
@@ -39,8 +86,9 @@ void append_via(std::string& out, Version received) {
 
 // Copies the end-to-end fields; Host and the hop-by-hop/framing fields are never copied (we write our own).
 void append_end_to_end(std::string& out, const Headers& headers) {
+  const HopByHop hop_by_hop(headers);
   for (const auto f : headers) {
-    if (iequals(f.name, "Host") || is_hop_by_hop(f.name, headers)) continue;
+    if ((f.name.size() == 4 && iequals(f.name, "Host")) || hop_by_hop(f.name)) continue;
     append_field(out, f.name, f.value);
   }
 }
@@ -70,12 +118,7 @@ void append_framing(std::string& out, OutBody body, std::uint64_t content_length
 
 }  // namespace
 
-bool is_hop_by_hop(std::string_view name, const Headers& headers) noexcept {
-  for (const auto h : always_hop_by_hop) {
-    if (iequals(name, h)) return true;
-  }
-  return headers.has_token("Connection", name);
-}
+bool is_hop_by_hop(std::string_view name, const Headers& headers) noexcept { return HopByHop(headers)(name); }
 
 UpstreamRequestOptions upstream_options_for(const RequestHead& head) noexcept {
   UpstreamRequestOptions o;

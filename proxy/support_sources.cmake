@@ -1,3 +1,9 @@
 set(CONSENT_PROXY_SUPPORT_SOURCES
-  ${CMAKE_CURRENT_LIST_DIR}/support_placeholder.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/client_acl.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/connect_to.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/consent_ledger.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/decision_log.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/first_party.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/local_reply.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/proxy_auth.cpp
 )

@@ -105,6 +105,13 @@ TEST_CASE("find_cookie finds empty values and does not match on a prefix", "[pol
   CHECK(value == "untouched");
 }
 
+TEST_CASE("find_cookie with an empty name finds the first nameless pair", "[policy]") {
+  std::string_view value;
+  REQUIRE(find_cookie("a=1; =x; y", "", value));
+  CHECK(value == "x");
+  CHECK_FALSE(find_cookie("a=1", "", value));
+}
+
 TEST_CASE("rewriting the cookie header keeps the bytes of kept pairs", "[policy]") {
   const std::string header = "a = 1;_ga=GA1.2.3;=nameless;  flag ;b=\"q\"";
   const auto drop_ga = [](const CookiePair& p) { return p.name == "_ga"; };

@@ -91,6 +91,14 @@ TEST_CASE("set-cookie attribute names are case-insensitive and the last one wins
   CHECK(c->partitioned);
 }
 
+TEST_CASE("set-cookie flag attributes ignore their value, as RFC 6265 section 5.2 reads only the name", "[policy]") {
+  const auto c = parse_every_way("id=1; Secure=no; HttpOnly=false; Partitioned=0; Unknown=1; =x; ;");
+  REQUIRE(c);
+  CHECK(c->secure);
+  CHECK(c->http_only);
+  CHECK(c->partitioned);
+}
+
 TEST_CASE("set-cookie ignores an invalid attribute value without touching the earlier valid one", "[policy]") {
   auto c = parse_every_way("id=1; Max-Age=10; Max-Age=ten; Domain=a.example; Domain=; Expires=bogus");
   REQUIRE(c);

@@ -1,0 +1,290 @@
+// The settings file, through the public loader.
+#include "config/loader.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/config/test_files.hpp"
+
+using namespace consent::config;
+using consent::config::test::messages;
+using consent::config::test::TempDir;
+using namespace std::chrono_literals;
+using Catch::Matchers::Equals;
+
+namespace {
+
+const std::string minimal_policy =
+    "purposes:\n  - id: strictly-necessary\n    label: Necessary\n    exemption: always\n";
+
+// Writes settings.yaml (with `text`) and p.yaml, loads, and returns the diagnostics as printed.
+std::vector<std::string> settings_errors(const std::string& text) {
+  TempDir dir;
+  dir.write("p.yaml", minimal_policy);
+  auto r = load_config(dir.write("settings.yaml", text));
+  CHECK(r.config.has_value() == r.diagnostics.empty());
+  return messages(r, dir.prefix());
+}
+
+}  // namespace
+
+TEST_CASE("a settings file with only policies gets every default", "[config]") {
+  TempDir dir;
+  dir.write("p.yaml", minimal_policy);
+  auto r = load_config(dir.write("settings.yaml", "policies: [p.yaml]\n"));
+  REQUIRE(messages(r).empty());
+  REQUIRE(r.config);
+  const Settings& s = r.config->settings;
+  const Settings defaults;
+  CHECK(s.mode == Mode::enforce);
+  CHECK(s.listen == "127.0.0.1:8080");
+  CHECK(s.workers == 0);
+  CHECK(s.log == "-");
+  CHECK(s.allowed_clients == defaults.allowed_clients);
+  CHECK(s.connect_ports == defaults.connect_ports);
+  CHECK(s.timeouts.client_head == defaults.timeouts.client_head);
+  CHECK(s.limits.request_head_bytes == defaults.limits.request_head_bytes);
+  CHECK(s.policies == std::vector<std::string>{(dir.path() / "p.yaml").string()});
+  REQUIRE(r.config->policy.purposes.size() == 1);
+  CHECK(r.config->policy.purposes[0].id == "strictly-necessary");
+}
+
+TEST_CASE("every settings key is read into its field", "[config]") {
+  TempDir dir;
+  dir.write("pol/b.yaml", "trackers:\n  - id: t\n    purpose: ads\n    domains: [t.example]\n");
+  dir.write("pol/a.yaml", minimal_policy);
+  dir.write("pol/ignored.yml", "not: loaded");
+  auto r = load_config(dir.write("conf/settings.yaml", R"(
+mode: report-only
+listen: "[::1]:0"
+workers: 4
+log: logs/decisions.jsonl
+log_all_exchanges: true
+log_full_urls: true
+connect_to:
+  - "tracker.example:443:127.0.0.1:8443"
+  - {host: "*.example", port: 80, to_host: "::1", to_port: "8080"}
+allowed_clients: [10.0.0.0/8, 192.168.1.7, "fd00::/8"]
+connect_ports: [443, 8443]
+auth:
+  enabled: true
+  realm: office
+  users: ["alice:s3cret:with:colons"]
+timeouts:
+  client_head: 500ms
+  connect: 0
+  tls_handshake: 2s
+  first_byte: 1m
+  idle: 1h
+  keepalive: 0s
+  tunnel_idle: 1d
+  shutdown_grace: 3s
+limits:
+  request_head_bytes: 32KiB
+  response_head_bytes: 1MiB
+  header_count: 64
+  uri_bytes: 4096
+  chunk_extension_bytes: 128
+  max_connections: 10
+  upstream_pool_per_host: 2
+  upstream_pool_total: 20
+  ledger_entries: 1000
+  log_queue_entries: 100
+data_dir: /var/lib/consentgate
+upstream_ca: [ca/extra.pem]
+policies: [../pol]
+)"));
+  REQUIRE(messages(r).empty());
+  const Settings& s = r.config->settings;
+  CHECK(s.mode == Mode::report_only);
+  CHECK(s.listen == "[::1]:0");
+  CHECK(s.workers == 4);
+  CHECK(s.log == (dir.path() / "conf/logs/decisions.jsonl").string());
+  CHECK(s.log_all_exchanges);
+  CHECK(s.log_full_urls);
+  REQUIRE(s.connect_to.size() == 2);
+  CHECK(s.connect_to[0].host == "tracker.example");
+  CHECK(s.connect_to[0].to_port == "8443");
+  CHECK(s.connect_to[1].host == "*.example");
+  CHECK(s.connect_to[1].port == "80");
+  CHECK(s.connect_to[1].to_host == "::1");
+  CHECK(s.connect_to[1].to_port == "8080");
+  CHECK(s.allowed_clients == std::vector<std::string>{"10.0.0.0/8", "192.168.1.7/32", "fd00::/8"});
+  CHECK(s.connect_ports == std::vector<std::uint16_t>{443, 8443});
+  CHECK(s.auth.enabled);
+  CHECK(s.auth.realm == "office");
+  CHECK(s.auth.users == std::vector<std::string>{"alice:s3cret:with:colons"});
+  CHECK(s.timeouts.client_head == 500ms);
+  CHECK(s.timeouts.connect == 0ms);
+  CHECK(s.timeouts.tls_handshake == 2s);
+  CHECK(s.timeouts.first_byte == 1min);
+  CHECK(s.timeouts.idle == 1h);
+  CHECK(s.timeouts.keepalive == 0ms);
+  CHECK(s.timeouts.tunnel_idle == 24h);
+  CHECK(s.timeouts.shutdown_grace == 3s);
+  CHECK(s.limits.request_head_bytes == 32 * 1024);
+  CHECK(s.limits.response_head_bytes == 1024 * 1024);
+  CHECK(s.limits.header_count == 64);
+  CHECK(s.limits.uri_bytes == 4096);
+  CHECK(s.limits.chunk_extension_bytes == 128);
+  CHECK(s.limits.max_connections == 10);
+  CHECK(s.limits.upstream_pool_per_host == 2);
+  CHECK(s.limits.upstream_pool_total == 20);
+  CHECK(s.limits.ledger_entries == 1000);
+  CHECK(s.limits.log_queue_entries == 100);
+  CHECK(s.data_dir == "/var/lib/consentgate");
+  CHECK(s.upstream_ca == std::vector<std::string>{(dir.path() / "conf/ca/extra.pem").string()});
+  // A directory loads its *.yaml files in name order, and only those.
+  CHECK(s.policies ==
+        std::vector<std::string>{(dir.path() / "pol/a.yaml").string(), (dir.path() / "pol/b.yaml").string()});
+  REQUIRE(r.config->policy.trackers.size() == 1);
+  CHECK(r.config->policy.trackers[0].id == "t");
+}
+
+TEST_CASE("settings errors are all reported at once, each with file:line:col and key path", "[config]") {
+  CHECK_THAT(
+      settings_errors(R"(mode: enforse
+listen: localhost:8080
+workers: -1
+log: ""
+log_all_exchanges: yes
+connect_to: ["a:1:b", {host: x, port: 99999}, [1]]
+allowed_clients: [10.0.0.1/8, 10.0.0.0/33]
+connect_ports: [0, 443, "https"]
+timeouts:
+  client_head: 15 seconds
+  connect: 5
+  idle: [1s]
+limits:
+  request_head_bytes: 64KB
+  header_count: 0
+  uri_bytes: 0
+policies: [p.yaml]
+)"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:1:7: mode: expected one of enforce, report-only, gateway, got "enforse"; did you mean "enforce"?)",
+          R"(settings.yaml:2:9: listen: "localhost:8080" is not ADDRESS:PORT with an IP address (e.g. "127.0.0.1:8080", "[::1]:8080"))",
+          R"(settings.yaml:3:10: workers: expected a whole number from 0 to 1024, got "-1")",
+          R"(settings.yaml:4:6: log: must not be empty)",
+          R"(settings.yaml:5:20: log_all_exchanges: expected true or false, got "yes")",
+          R"(settings.yaml:6:14: connect_to[0]: "a:1:b" is not HOST:PORT:ADDRESS:PORT (e.g. "tracker.example:443:127.0.0.1:8443"))",
+          R"(settings.yaml:6:39: connect_to[1].port: expected a port from 1 to 65535, got "99999")",
+          R"(settings.yaml:6:47: connect_to[2]: expected "HOST:PORT:ADDRESS:PORT" or a map, got a list)",
+          R"(settings.yaml:7:19: allowed_clients[0]: "10.0.0.1/8" has host bits set; did you mean "10.0.0.0/8"?)",
+          R"(settings.yaml:7:31: allowed_clients[1]: "10.0.0.0/33" is not an IP network in CIDR notation (e.g. "192.168.0.0/16", "fd00::/8"))",
+          R"(settings.yaml:8:17: connect_ports[0]: expected a whole number from 1 to 65535, got "0")",
+          R"(settings.yaml:8:25: connect_ports[2]: expected a whole number from 1 to 65535, got "https")",
+          R"(settings.yaml:10:16: timeouts.client_head: expected a duration such as "15s", "500ms" or "5m" (0 disables), got "15 seconds")",
+          R"(settings.yaml:11:12: timeouts.connect: expected a duration such as "15s", "500ms" or "5m" (0 disables), got "5")",
+          R"(settings.yaml:12:9: timeouts.idle: expected a duration such as "15s", "500ms" or "5m" (0 disables), got a list)",
+          R"(settings.yaml:14:23: limits.request_head_bytes: expected a size such as 65536, "64KiB" or "1MiB", got "64KB")",
+          R"(settings.yaml:15:17: limits.header_count: expected a whole number from 1 to 4294967295, got "0")",
+          R"(settings.yaml:16:14: limits.uri_bytes: must be from 1 byte to 4GiB, got "0")",
+      }));
+}
+
+TEST_CASE("unknown settings keys are errors with a suggestion or the list of keys", "[config]") {
+  CHECK_THAT(
+      settings_errors("lisen: 127.0.0.1:1\ntimeouts:\n  conect: 1s\n  frobnicate: 2s\npolicies: [p.yaml]\n"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:1:1: unknown key "lisen"; did you mean "listen"?)",
+          R"(settings.yaml:3:3: unknown key "conect" in timeouts; did you mean "connect"?)",
+          R"(settings.yaml:4:3: unknown key "frobnicate" in timeouts; expected one of: client_head, connect, tls_handshake, first_byte, idle, keepalive, tunnel_idle, shutdown_grace)",
+      }));
+}
+
+TEST_CASE("duplicate settings keys are errors pointing at the second one", "[config]") {
+  CHECK_THAT(settings_errors(
+                 "listen: 127.0.0.1:1\npolicies: [p.yaml]\nlisten: 127.0.0.1:2\ntimeouts:\n  idle: 1s\n  idle: 2s\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:3:1: duplicate key "listen" (first at line 1))",
+                 R"(settings.yaml:6:3: duplicate key "idle" in timeouts (first at line 5))",
+             }));
+}
+
+TEST_CASE("policies is required and must name readable files", "[config]") {
+  CHECK_THAT(settings_errors("listen: 127.0.0.1:1\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:1: missing required key "policies")"}));
+  CHECK_THAT(settings_errors("policies: []\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:1:11: policies: must list at least one policy file or directory)"}));
+  CHECK_THAT(settings_errors("policies: p.yaml\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:11: policies: expected a list, got "p.yaml")"}));
+  CHECK_THAT(settings_errors("policies:\n  - p.yaml\n  - missing.yaml\n  - p.yaml\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:3:5: policies[1]: cannot read "missing.yaml": No such file or directory)",
+                 R"(settings.yaml:4:5: policies[2]: "p.yaml" is already loaded by policies[0])",
+             }));
+}
+
+TEST_CASE("an empty policy directory is an error", "[config]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "empty");
+  auto r = load_config(dir.write("settings.yaml", "policies: [empty]\n"));
+  CHECK_FALSE(r.config);
+  CHECK_THAT(messages(r, dir.prefix()),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:12: policies[0]: no *.yaml files in "empty")"}));
+}
+
+TEST_CASE("auth needs users when enabled and never echoes a password", "[config]") {
+  CHECK_THAT(settings_errors("auth: {enabled: true}\npolicies: [p.yaml]\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:7: auth: auth is enabled but no users are listed)"}));
+  CHECK_THAT(settings_errors("auth:\n  users: [nopassword, \":secret\"]\n  realm: 'a\"b'\npolicies: [p.yaml]\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:2:11: auth.users[0]: expected "user:password")",
+                 R"(settings.yaml:2:23: auth.users[1]: expected "user:password")",
+                 R"(settings.yaml:3:10: auth.realm: must not contain quotes, backslashes or line breaks)",
+             }));
+}
+
+TEST_CASE("an empty allowed_clients list would refuse everyone and is an error", "[config]") {
+  CHECK_THAT(
+      settings_errors("allowed_clients: []\npolicies: [p.yaml]\n"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:1:18: allowed_clients: must list at least one network ("127.0.0.0/8" is loopback))"}));
+}
+
+TEST_CASE("an unreadable settings file is reported without a line", "[config]") {
+  TempDir dir;
+  auto r = load_config(dir.path() / "nope.yaml");
+  CHECK_THAT(messages(r, dir.prefix()),
+             Equals(std::vector<std::string>{"nope.yaml: cannot read file: No such file or directory"}));
+  r = load_config(dir.path());
+  CHECK_THAT(messages(r), Equals(std::vector<std::string>{dir.path().string() + ": cannot read file: is a directory"}));
+}
+
+TEST_CASE("syntax errors, empty files, second documents and bad UTF-8 are reported with a location", "[config]") {
+  CHECK_THAT(
+      settings_errors("policies: [p.yaml\n"),
+      Equals(std::vector<std::string>{R"(settings.yaml:2:1: YAML syntax error: end of sequence flow not found)"}));
+  CHECK_THAT(settings_errors("a: 1\n b: 2\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:2:3: YAML syntax error: illegal map value)"}));
+  CHECK_THAT(settings_errors(""), Equals(std::vector<std::string>{"settings.yaml: the file is empty"}));
+  CHECK_THAT(settings_errors("# only a comment\n"),
+             Equals(std::vector<std::string>{"settings.yaml: the file is empty"}));
+  CHECK_THAT(settings_errors("policies: [p.yaml]\n---\nlisten: 1\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:3:1: a second YAML document starts here; a file holds exactly one)"}));
+  CHECK_THAT(settings_errors("policies: [p.yaml]\nlog: \"caf\xe9\"\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:2:10: the file is not valid UTF-8)"}));
+  CHECK_THAT(settings_errors(std::string("policies: [p.yaml]\0\n", 20)),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:19: the file is not valid UTF-8)"}));
+  CHECK_THAT(settings_errors("- policies\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:1: expected a map, got a list)"}));
+  CHECK_THAT(settings_errors("[a]: 1\npolicies: [p.yaml]\n"),
+             Equals(std::vector<std::string>{R"(settings.yaml:1:1: keys must be plain strings, got a list)"}));
+}
+
+TEST_CASE("deeply nested YAML is refused, not a stack overflow", "[config]") {
+  auto errors = settings_errors(std::string(100'000, '[') + std::string(100'000, ']'));
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Matchers::EndsWith("YAML nesting is too deep"));
+}
+
+TEST_CASE("a policy file larger than the limit is refused", "[config]") {
+  TempDir dir;
+  dir.write("big.yaml", "# " + std::string(17 * 1024 * 1024, 'x') + "\n");
+  auto r = load_config(dir.write("settings.yaml", "policies: [big.yaml]\n"));
+  CHECK_THAT(messages(r, dir.prefix()),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:1:12: policies[0]: cannot read "big.yaml": larger than 16MiB)"}));
+}
