@@ -110,12 +110,32 @@ TEST_CASE("SIGHUP with a broken policy keeps the running one", "[proxy][core][in
   ProxyProcess proxy(options_for(origin.port()));
   const std::vector<std::string> from_site{"-H", "Referer: http://news.example/"};
   CHECK(fetch(proxy, "http://www.google-analytics.com/collect", from_site).out.rfind("HTTP/1.1 204", 0) == 0);
+  const auto trackers = proxy.policy_dir() / "trackers.yaml";
+  std::string original;
   {
-    std::ofstream broken(proxy.policy_dir() / "trackers.yaml", std::ios::app);
+    std::ifstream in(trackers);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  {
+    std::ofstream broken(trackers, std::ios::app);
     broken << "\n  - id: broken\n    purpose: no-such-purpose\n    domains: [\"*..bad\"]\n";
   }
   proxy.signal(SIGHUP);
   REQUIRE(proxy.wait_for_stderr("reload refused"));
   CHECK(fetch(proxy, "http://www.google-analytics.com/collect", from_site).out.rfind("HTTP/1.1 204", 0) == 0);
   CHECK(fetch(proxy, "http://news.example/hello").out.find("hello") != std::string::npos);
+
+  // Repaired, with google-analytics removed: the next reload is taken and applies to new exchanges.
+  {
+    std::ofstream repaired(trackers, std::ios::trunc);
+    auto text = original;
+    const auto at = text.find("  - id: google-analytics");
+    const auto next = text.find("  - id: ", at + 1);
+    REQUIRE(at != std::string::npos);
+    text.erase(at, next - at);
+    repaired << text;
+  }
+  proxy.signal(SIGHUP);
+  REQUIRE(proxy.wait_for_stderr("configuration reloaded"));
+  CHECK(fetch(proxy, "http://www.google-analytics.com/collect", from_site).out.rfind("HTTP/1.1 200", 0) == 0);
 }

@@ -285,3 +285,32 @@ TEST_CASE("SIGTERM lets the exchange in flight finish, then the proxy exits", "[
   REQUIRE(status);
   CHECK(*status == 0);
 }
+
+TEST_CASE("clients outside allowed_clients are refused", "[proxy][core][integration]") {
+  TestOrigin origin;
+  auto options = options_for(origin.port());
+  options.settings_yaml = "allowed_clients: [10.0.0.0/8]\n";
+  ProxyProcess proxy(options);
+  const auto r = run_curl({"-x", proxy_url(proxy), "-o", "/dev/null", "-w", "%{http_code}", "http://news.example/"});
+  CHECK(r.out == "403");
+  CHECK(origin.request_count() == 0);
+}
+
+TEST_CASE("proxy authentication asks for credentials and never forwards them", "[proxy][core][integration]") {
+  TestOrigin origin;
+  auto options = options_for(origin.port());
+  options.settings_yaml = "auth:\n  enabled: true\n  users: [\"alice:s3cret\"]\n";
+  ProxyProcess proxy(options);
+  const auto denied = run_curl({"-x", proxy_url(proxy), "-D", "-", "-o", "/dev/null", "http://news.example/hello"});
+  CHECK(denied.out.rfind("HTTP/1.1 407", 0) == 0);
+  CHECK(denied.out.find("Proxy-Authenticate: Basic") != std::string::npos);
+  const auto wrong = run_curl({"-x", proxy_url(proxy), "-U", "alice:wrong", "-o", "/dev/null", "-w", "%{http_code}",
+                               "http://news.example/hello"});
+  CHECK(wrong.out == "407");
+  const auto ok = run_curl({"-x", proxy_url(proxy), "-U", "alice:s3cret", "http://news.example/hello"});
+  CHECK(ok.out == "hello");
+  const auto seen = origin.last_request();
+  REQUIRE(seen);
+  CHECK(seen->headers.count("proxy-authorization") == 0);
+  CHECK(origin.request_count() == 1);
+}
