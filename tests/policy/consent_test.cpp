@@ -123,12 +123,14 @@ TEST_CASE("compile_consent reports every bad reference with its location and key
   c.cmp[1].format = "CookieBot";
   c.cmp[2].cookie.clear();
   c.lifetime_seconds = -1;
+  c.tcf_cookie_names.insert(c.tcf_cookie_names.begin(), "");
   std::vector<Diagnostic> d;
   const auto compiled = compile_consent(doc, d);
   std::vector<std::string> got;
   for (const auto& x : d) got.push_back(x.to_string());
   const std::vector<std::string> want{
       "consent.lifetime: must not be negative",
+      "consent.tcf_cookie_names[0]: empty cookie name",
       "consent.yaml:14:15: consent.tcf[4].purpose: unknown purpose \"foo\"",
       "consent.yaml:14:5: consent.tcf[4].tcf_purposes[1]: TCF purpose 12 is out of range (1..11)",
       "consent.yaml:14:5: consent.tcf[4].tcf_purposes[2]: TCF purpose 0 is out of range (1..11)",
@@ -144,6 +146,8 @@ TEST_CASE("compile_consent reports every bad reference with its location and key
   CHECK(got == want);
   CHECK(compiled.tcf.size() == 4);  // the bad mappings are not compiled
   CHECK(compiled.cmp.size() == 1);
+  CHECK(compiled.tcf_cookie_names == std::vector<std::string>{"euconsent-v2", "eupubconsent-v2"});
+  CHECK(compiled.lifetime_seconds == 0);
 }
 
 TEST_CASE("no consent signal: missing, nothing granted", "[policy]") {

@@ -1,0 +1,3 @@
+set(CONSENT_PROXY_DNS_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/dns_placeholder.cpp
+)
