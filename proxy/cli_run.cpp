@@ -14,6 +14,7 @@
 #include "proxy/connect_to.hpp"
 #include "proxy/consent_ledger.hpp"
 #include "proxy/decision_log.hpp"
+#include "proxy/filter.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
 
@@ -91,6 +92,9 @@ int run(RunArgs& args) {
   }
   const auto bound = server.local_endpoint();
   std::cout << "listening on " << bound << std::endl;  // one line, flushed: scripts read it
+  std::cerr << "consentgate: filters " << describe(default_chain()) << "; policy "
+            << loaded.generation->engine->policy_hash() << "; mode "
+            << (loaded.generation->is_report_only() ? "report-only" : "enforce") << '\n';
   server.start();
 
   std::uint64_t generation_number = 1;

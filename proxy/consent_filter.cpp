@@ -109,7 +109,12 @@ FilterStatus ConsentGate::on_request(Exchange& x) const {
   x.consent = state;
 
   x.decision = engine.decide(x.policy_request());
-  if (x.decision.verdict != policy::Verdict::block) return FilterStatus::proceed;
+  if (x.decision.verdict != policy::Verdict::block) {
+    if (x.generation->settings.log_all_exchanges) {
+      log_decision(x, LogAction::allow, x.decision.reason, x.decision.rule_id, x.decision.purpose);
+    }
+    return FilterStatus::proceed;
+  }
   x.runtime->stats().blocks.fetch_add(1, std::memory_order_relaxed);
   auto reply = LocalReply::surrogate(x.decision, engine.purpose_label(x.decision.purpose), x.reply_options());
   log_decision(x, LogAction::block, x.decision.reason, x.decision.rule_id, x.decision.purpose,

@@ -28,4 +28,23 @@ FilterChain make_default_chain() {
   return chain;
 }
 
+const FilterChain& default_chain() {
+  static const FilterChain chain = make_default_chain();
+  return chain;
+}
+
+std::string describe(const FilterChain& chain) {
+  std::string out = "request: ";
+  for (std::size_t i = 0; i < chain.request.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += chain.request[i]->name();
+  }
+  out += "; response: ";
+  for (auto it = chain.response.rbegin(); it != chain.response.rend(); ++it) {
+    if (it != chain.response.rbegin()) out += ", ";
+    out += (*it)->name();
+  }
+  return out;
+}
+
 }  // namespace consent::proxy

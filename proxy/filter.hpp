@@ -4,6 +4,7 @@
 // other only through the Exchange. A filter object is built once per configuration generation,
 // immutable, shared by every thread: per-exchange state lives in the Exchange, never in the filter.
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,5 +39,9 @@ struct FilterChain {
 
 // The standard chain: proxy authentication, consent gate, cookie filter; Set-Cookie filter, ledger update.
 [[nodiscard]] FilterChain make_default_chain();
+// The one chain every session runs, built on first use (thread-safe), immutable afterwards.
+[[nodiscard]] const FilterChain& default_chain();
+// "request: a, b, c; response: d, e" in the order they run, for the startup log line.
+[[nodiscard]] std::string describe(const FilterChain& chain);
 
 }  // namespace consent::proxy

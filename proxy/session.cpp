@@ -38,11 +38,6 @@ constexpr std::size_t linger_bytes = 256 * 1024;
 constexpr std::chrono::milliseconds linger_time{500};
 constexpr auto never = std::chrono::steady_clock::time_point::max();
 
-const FilterChain& default_chain() {
-  static const FilterChain chain = make_default_chain();
-  return chain;
-}
-
 std::string_view view_of(const beast::flat_buffer& b) {
   const auto d = b.data();
   return {static_cast<const char*>(d.data()), d.size()};
