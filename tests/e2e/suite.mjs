@@ -58,6 +58,7 @@ process.on('exit', killChildren);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     killChildren();
+    if (!args.keep) fs.rmSync(work, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -107,6 +108,7 @@ class Proxy {
     this.dir = dir;
     this.stderr = '';
     this.address = '';
+    this.stopProblem = '';
   }
 
   // SIGTERM drains and flushes the decision log; SIGKILL only if it does not go within the deadline.
@@ -120,10 +122,12 @@ class Proxy {
     try {
       await withDeadline(exited, 15_000, 'consentgate shutdown');
     } catch {
+      this.stopProblem = 'did not exit within 15 s of SIGTERM (killed)';
       this.child.kill('SIGKILL');
       await exited;
     }
     children.delete(this.child);
+    if (!this.stopProblem && this.child.exitCode !== 0) this.stopProblem = `SIGTERM ended it with ${this.exitDescription()}`;
   }
 
   isRunning() {
@@ -543,6 +547,11 @@ async function runMode({ scheme, mode, web, selected }) {
     for (const [name] of selected) report(`[${scheme} ${mode}] ${name}`, 'failed', [`consentgate: ${e.message}`]);
   } finally {
     if (proxy) await proxy.stop();
+  }
+  if (proxy) {
+    const title = `[${scheme} ${mode}] consentgate drains and exits 0 on SIGTERM`;
+    if (proxy.stopProblem) report(title, 'failed', [proxy.stopProblem, ...proxy.stderr.trim().split('\n').slice(-5)]);
+    else report(title, 'passed');
   }
   if (proxy && args.verbose) debug(`decision log: ${proxy.logFile}`);
   return proxy ? proxy.logFile : null;
