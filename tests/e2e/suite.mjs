@@ -476,7 +476,7 @@ const scenarios = {
 function reportCheck(logFiles) {
   const help = helpOf('report');
   if (!/--allow/.test(help)) return { skipped: 'consentgate report is not implemented in this binary (no --allow in its help); the decision logs were read directly' };
-  const r = spawnSync(args.consentgate, ['report', ...logFiles], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(args.consentgate, ['report', ...logFiles], { encoding: 'utf8', timeout: 60_000, cwd: path.dirname(logFiles[0]) });
   const failures = [];
   if (r.status === 0) failures.push('consentgate report exited 0 although the logs hold violations');
   if (r.status === null) failures.push(`consentgate report did not finish (${r.signal})`);
