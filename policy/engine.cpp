@@ -344,7 +344,14 @@ bool third_party(std::string_view host, std::string_view first_party) noexcept {
   const bool aligned = (i == 0 || host[i - 1] == '.') && (j == 0 || first_party[j - 1] == '.');
   const auto dots = static_cast<std::size_t>(std::count(common.begin(), common.end(), '.'));
   if (dots < (aligned ? 1U : 2U)) return true;
-  return is_third_party(host, first_party);
+  // first_party is a registrable domain by contract: one Public Suffix List lookup, not two. A caller that
+  // passed a longer host (a subdomain of the host's site) still gets the exact answer.
+  const std::string_view site = registrable_domain(host);
+  if (site == first_party) return false;
+  if (first_party.size() > site.size() && first_party.ends_with(site) &&
+      first_party[first_party.size() - site.size() - 1] == '.')
+    return is_third_party(host, first_party);
+  return true;
 }
 
 // Built member by member: GCC 12 warns -Wmaybe-uninitialized on a braced `{{}, ...}` Diagnostic at -O2.
