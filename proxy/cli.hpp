@@ -10,6 +10,7 @@ namespace consent::proxy::cli {
 void add_check_config(CLI::App& app, int& exit_code);
 void add_explain(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
-void add_ca(CLI::App& app, int& exit_code);  // cli_ca.cpp
+void add_ca(CLI::App& app, int& exit_code);      // cli_ca.cpp
+void add_report(CLI::App& app, int& exit_code);  // cli_report.cpp
 
 }  // namespace consent::proxy::cli

@@ -5,11 +5,15 @@
 // Contract
 // - log() never blocks on I/O: the caller's thread formats the line into a string and pushes it into a
 //   bounded queue (limits.log_queue_entries); one writer thread drains the queue to the file. When the
-//   queue is full the line is dropped and dropped() counts it. The only wait is a short mutex hold to
-//   push one string.
+//   queue is full the line is dropped and dropped() counts it (queue_entries 0 drops everything). The
+//   only wait is a short mutex hold to push one string. Lines reach the file within ~5 ms (the writer lets
+//   a burst accumulate so one write() carries many lines), or at once on flush().
 // - Views in a DecisionRecord are read during log() only; nothing is kept after it returns.
 // - Every string field is JSON-escaped for any byte: control characters become \u00XX, invalid UTF-8
-//   becomes U+FFFD per bad byte, U+2028/U+2029 are escaped. Each field is capped at max_field_bytes.
+//   becomes U+FFFD per bad byte, U+2028/U+2029 are escaped. Each field is capped at max_field_bytes,
+//   each list ("cookies", "granted") at 64 items of 256 bytes; a cut is marked "...".
+// - A write error (disk full, closed pipe: SIGPIPE is blocked in the writer thread) drops the lines of
+//   that write and counts them in dropped().
 // - Never logged: cookie values, query strings (unless log_full_urls, a debug flag), bodies, keys.
 // - reopen() (SIGHUP, log rotation) asks the writer to reopen the path before its next write; a failed
 //   reopen keeps the old file and bumps reopen_failures(). stdout is never reopened.

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   consent::proxy::cli::add_check_config(app, exit_code);
   consent::proxy::cli::add_explain(app, exit_code);
   consent::proxy::cli::add_ca(app, exit_code);
+  consent::proxy::cli::add_report(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
