@@ -93,7 +93,11 @@ bool is_dns_name(std::string_view name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok || ++label > 63) return false;
   }
-  return label != 0;
+  if (label == 0) return false;
+  // An all-numeric top label is no name (RFC 3696 section 2) but a mistyped or inet_aton-style address
+  // ("1.2.3.4.5", "127.1"): never send it to a DNS server.
+  const std::string_view top = name.substr(name.size() - label);
+  return !std::all_of(top.begin(), top.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool is_localhost(std::string_view name) {
@@ -271,11 +275,13 @@ class DnsState : public std::enable_shared_from_this<DnsState> {
     if (init_error_) return post_completion(std::move(p), DnsResult{init_error_, {}, {}});
 
     std::string_view text = host;
-    if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+    const bool is_bracketed = text.size() >= 2 && text.front() == '[' && text.back() == ']';
+    if (is_bracketed) text = text.substr(1, text.size() - 2);
     error_code ec;
     if (const auto address = asio::ip::make_address(std::string{text}, ec); !ec) {
       return post_completion(std::move(p), DnsResult{{}, {{address, port}}, {}});
     }
+    if (is_bracketed) return post_completion(std::move(p), DnsResult{dns_errc::invalid_host, {}, {}});
     std::string name = normalise_dns_name(text);
     if (is_localhost(name)) {
       return post_completion(
