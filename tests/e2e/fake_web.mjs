@@ -74,12 +74,22 @@ export const TRACKERS = {
   },
 };
 
-export const PUBLISHER = 'publisher.example';
+// One publisher site per scenario: consentgate's consent ledger is keyed by (client, site), so one
+// proxy process serves every scenario of a mode without one scenario's consent leaking into another.
+export const PUBLISHERS = {
+  'no consent': 'no-consent-news.example',
+  'all refused': 'all-refused-news.example',
+  'analytics only': 'analytics-only-news.example',
+  'all accepted': 'all-accepted-news.example',
+  'consent withdrawn': 'withdrawn-news.example',
+};
+export const PUBLISHER = 'publisher.example'; // for manual browsing and the TLS probe
+const isPublisher = (host) => host === PUBLISHER || Object.values(PUBLISHERS).includes(host);
 export const CDN = 'cdn.publisher-assets.example'; // not a tracker: must always load
 export const WEBMAIL = 'webmail.example';
 
 export function siteHosts() {
-  const hosts = new Set([PUBLISHER, CDN, WEBMAIL]);
+  const hosts = new Set([PUBLISHER, ...Object.values(PUBLISHERS), CDN, WEBMAIL]);
   for (const t of Object.values(TRACKERS)) hosts.add(t.host);
   return [...hosts];
 }
@@ -182,7 +192,7 @@ function handle(scheme, req, res, record) {
     res.writeHead(status, headers);
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  if (host === PUBLISHER && url.pathname === '/') {
+  if (isPublisher(host) && url.pathname === '/') {
     return send(200, 'text/html; charset=utf-8', publisherPage(scheme), [
       'PHPSESSID=sess-e2e; Path=/; HttpOnly; SameSite=Lax',
     ]);

@@ -34,7 +34,7 @@ consentgate=$(cd "$(dirname "$consentgate")" && pwd)/$(basename "$consentgate")
 status=0
 "$here/setup.sh" || status=$?
 if ((status == 3)); then
-  echo "SKIP: e2e: chromium cannot be installed on this machine (apt-get install chromium failed)"
+  echo "SKIP: e2e: chromium cannot be installed on this machine (see the setup message above)"
   exit 0
 elif ((status != 0)); then
   echo "e2e: setup failed (status $status)" >&2

@@ -6,8 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# CHROMIUM_PATH (also read by suite.mjs) points at another chromium binary; then none is installed.
+chromium_bin="${CHROMIUM_PATH:-/usr/bin/chromium}"
+packages=(libnss3-tools openssl)
+if [[ -z "${CHROMIUM_PATH:-}" ]]; then packages+=(chromium); fi
 missing=()
-for p in chromium libnss3-tools openssl; do
+for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Node may come from elsewhere than Debian (the machine image has its own): only install it when absent.
@@ -23,8 +27,8 @@ if ((${#missing[@]} > 0)); then
     echo "e2e setup: apt-get could not install ${missing[*]}" >&2
   fi
 fi
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "e2e setup: /usr/bin/chromium is not installed and could not be installed" >&2
+if [[ ! -x "$chromium_bin" ]]; then
+  echo "e2e setup: $chromium_bin is not installed and could not be installed" >&2
   exit 3
 fi
 for tool in node npm certutil openssl; do

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { CDN, PUBLISHER, TRACKERS, WEBMAIL, siteHosts, startFakeWeb } from './fake_web.mjs';
+import { CDN, PUBLISHER, PUBLISHERS, TRACKERS, WEBMAIL, siteHosts, startFakeWeb } from './fake_web.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -58,6 +58,7 @@ process.on('exit', killChildren);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     killChildren();
+    if (!args.keep) fs.rmSync(work, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -95,7 +96,7 @@ class Proxy {
         if (m) resolve(`${m[1]}:${m[2]}`);
       });
       child.on('exit', (code) => reject(new Error(`consentgate run exited with status ${code} before listening:\n${p.stderr.trim()}`)));
-    }), 15_000, 'consentgate run');
+    }), 60_000, 'consentgate run');
     p.address = address;
     debug(`consentgate ${mode} pid ${child.pid} on ${address}`);
     return p;
@@ -107,6 +108,7 @@ class Proxy {
     this.dir = dir;
     this.stderr = '';
     this.address = '';
+    this.stopProblem = '';
   }
 
   // SIGTERM drains and flushes the decision log; SIGKILL only if it does not go within the deadline.
@@ -120,10 +122,20 @@ class Proxy {
     try {
       await withDeadline(exited, 15_000, 'consentgate shutdown');
     } catch {
+      this.stopProblem = 'did not exit within 15 s of SIGTERM (killed)';
       this.child.kill('SIGKILL');
       await exited;
     }
     children.delete(this.child);
+    if (!this.stopProblem && this.child.exitCode !== 0) this.stopProblem = `SIGTERM ended it with ${this.exitDescription()}`;
+  }
+
+  isRunning() {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  exitDescription() {
+    return this.child.signalCode ? `killed by ${this.child.signalCode}` : `exit status ${this.child.exitCode}`;
   }
 
   decisions() {
@@ -277,8 +289,8 @@ const cookieNames = (r) => r.cookies.map((c) => c.name);
 const jarNamesFor = (jar, host) => jar.filter((c) => domainMatches(c.domain, host)).map((c) => c.name);
 
 // Checks common to both modes after a page load.
-function checkPublisherLoaded(c, ph, label) {
-  c.ok(ph.reached(PUBLISHER), `${label}: ${PUBLISHER} received the page request`);
+function checkPublisherLoaded(c, ph, label, site) {
+  c.ok(ph.reached(site), `${label}: ${site} received the page request`);
   c.ok(ph.reached(CDN), `${label}: the non-tracker ${CDN} was reached (the proxy does not block everything)`);
 }
 
@@ -286,7 +298,9 @@ function checkPublisherLoaded(c, ph, label) {
 // Scenarios. Each returns marks into the ground truth plus the jar; checks depend on the mode.
 
 async function load(page, scheme, host, p = '/') {
+  const t = Date.now();
   const resp = await page.goto(`${scheme}://${host}${p}`, { waitUntil: 'load' });
+  debug(`${scheme}://${host}${p} loaded in ${Date.now() - t} ms`);
   if (!resp || resp.status() !== 200) throw new Error(`${scheme}://${host}${p} answered ${resp ? resp.status() : 'nothing'}`);
 }
 async function click(page, id) {
@@ -315,21 +329,21 @@ function checkModeOfLog(c, mode, decisions) {
 }
 
 const scenarios = {
-  async 'no consent'({ page, scheme, web, mode, c, decisionsAt }) {
-    await load(page, scheme, PUBLISHER);
-    await load(page, scheme, PUBLISHER);
+  async 'no consent'({ page, scheme, web, mode, c, decisionsAt, site }) {
+    await load(page, scheme, site);
+    await load(page, scheme, site);
     const truth = await groundTruth(web);
     const ph = phase(truth, 0);
     const jar = await page.context().cookies();
     const decisions = await decisionsAt();
-    checkPublisherLoaded(c, ph, 'no consent');
+    checkPublisherLoaded(c, ph, 'no consent', site);
     checkBlockedOrReported(c, mode, ph, PAGE_TRACKER_HOSTS, decisions, 'no consent');
-    const pubReqs = ph.to(PUBLISHER).filter((r) => r.path === '/');
+    const pubReqs = ph.to(site).filter((r) => r.path === '/');
     c.ok(pubReqs.length === 2 && cookieNames(pubReqs[1]).includes('PHPSESSID'),
       'the strictly necessary PHPSESSID is stored and sent back to the publisher');
     if (enforce(mode)) {
       for (const h of PAGE_TRACKER_HOSTS) c.ok(jarNamesFor(jar, h).length === 0, `no cookie stored for ${h} (${jarNamesFor(jar, h)})`);
-      const fp = jarNamesFor(jar, PUBLISHER);
+      const fp = jarNamesFor(jar, site);
       for (const n of NON_EXEMPT_FIRST_PARTY) c.ok(!fp.includes(n), `no tag ran to write first-party ${n}`);
     } else {
       for (const t of [TRACKERS.ads, TRACKERS.analytics, TRACKERS.replay]) {
@@ -340,19 +354,19 @@ const scenarios = {
     checkModeOfLog(c, mode, decisions);
   },
 
-  async 'all refused'({ page, scheme, web, mode, c, decisionsAt }) {
-    await load(page, scheme, PUBLISHER);
+  async 'all refused'({ page, scheme, web, mode, c, decisionsAt, site }) {
+    await load(page, scheme, site);
     await click(page, 'refuse-all');
     const mark = (await groundTruth(web)).length;
-    await load(page, scheme, PUBLISHER);
+    await load(page, scheme, site);
     const truth = await groundTruth(web);
     const after = phase(truth, mark);
     const jar = await page.context().cookies();
     const decisions = await decisionsAt();
-    checkPublisherLoaded(c, after, 'after refusal');
-    const nav = after.to(PUBLISHER).find((r) => r.path === '/');
+    checkPublisherLoaded(c, after, 'after refusal', site);
+    const nav = after.to(site).find((r) => r.path === '/');
     c.ok(nav && cookieNames(nav).includes('eu-consent'), 'the eu-consent choice reaches the publisher (never stripped)');
-    c.ok(jarNamesFor(jar, PUBLISHER).includes('eu-consent'), 'eu-consent is in the jar');
+    c.ok(jarNamesFor(jar, site).includes('eu-consent'), 'eu-consent is in the jar');
     checkBlockedOrReported(c, mode, after, PAGE_TRACKER_HOSTS, decisions, 'after refusal');
     if (enforce(mode)) {
       for (const h of PAGE_TRACKER_HOSTS) c.ok(jarNamesFor(jar, h).length === 0, `no cookie stored for ${h}`);
@@ -360,13 +374,13 @@ const scenarios = {
     checkModeOfLog(c, mode, decisions);
   },
 
-  async 'analytics only'({ page, scheme, web, mode, c, decisionsAt }) {
-    await load(page, scheme, PUBLISHER);
+  async 'analytics only'({ page, scheme, web, mode, c, decisionsAt, site }) {
+    await load(page, scheme, site);
     const before = phase(await groundTruth(web), 0);
     await click(page, 'analytics-only');
     const mark = (await groundTruth(web)).length;
     const t0 = Date.now();
-    await load(page, scheme, PUBLISHER);
+    await load(page, scheme, site);
     const after = phase(await groundTruth(web), mark);
     const jar = await page.context().cookies();
     const decisions = await decisionsAt();
@@ -383,14 +397,14 @@ const scenarios = {
     checkModeOfLog(c, mode, decisions);
   },
 
-  async 'all accepted'({ page, scheme, web, mode, c, decisionsAt }) {
-    await load(page, scheme, PUBLISHER);
+  async 'all accepted'({ page, scheme, web, mode, c, decisionsAt, site }) {
+    await load(page, scheme, site);
     await click(page, 'accept-all');
     const mark = (await groundTruth(web)).length;
     const t0 = Date.now();
-    await load(page, scheme, PUBLISHER);
+    await load(page, scheme, site);
     const mark2 = (await groundTruth(web)).length;
-    await load(page, scheme, PUBLISHER);
+    await load(page, scheme, site);
     const truth = await groundTruth(web);
     const second = phase(truth, mark, mark2);
     const third = phase(truth, mark2);
@@ -401,24 +415,24 @@ const scenarios = {
       c.ok(jarNamesFor(jar, t.host).includes(t.cookie), `${t.host} stored its third-party cookie ${t.cookie}`);
       c.ok(third.to(t.host).some((r) => cookieNames(r).includes(t.cookie)), `${t.host} received its cookie ${t.cookie} back`);
     }
-    const nav = third.to(PUBLISHER).find((r) => r.path === '/');
+    const nav = third.to(site).find((r) => r.path === '/');
     for (const n of NON_EXEMPT_FIRST_PARTY) c.ok(nav && cookieNames(nav).includes(n), `first-party ${n} reaches the publisher`);
     const blocks = later.filter((d) => /block|strip|drop/.test(d.action) && TRACKER_HOSTS.includes(d.host));
     c.ok(blocks.length === 0, `no tracker decision against consent (${blocks.map((d) => `${d.action} ${d.host}`).join(', ')})`);
     checkModeOfLog(c, mode, await decisionsAt());
   },
 
-  async 'consent withdrawn'({ page, scheme, web, mode, c, decisionsAt }) {
-    await load(page, scheme, PUBLISHER);
+  async 'consent withdrawn'({ page, scheme, web, mode, c, decisionsAt, site }) {
+    await load(page, scheme, site);
     await click(page, 'accept-all');
     const mark = (await groundTruth(web)).length;
-    await load(page, scheme, PUBLISHER);
+    await load(page, scheme, site);
     const mark2 = (await groundTruth(web)).length;
     await page.evaluate(() => delete document.body.dataset.choice);
     await click(page, 'withdraw');
     const mark3 = (await groundTruth(web)).length;
     const t0 = Date.now();
-    await load(page, scheme, PUBLISHER);
+    await load(page, scheme, site);
     const truth = await groundTruth(web);
     const accepted = phase(truth, mark, mark2);
     const withdrawn = phase(truth, mark3);
@@ -427,22 +441,22 @@ const scenarios = {
     const later = decisions.filter((d) => Date.parse(d.time) >= t0);
     for (const h of PAGE_TRACKER_HOSTS) c.ok(accepted.reached(h), `while accepted, ${h} is reached`);
     checkBlockedOrReported(c, mode, withdrawn, PAGE_TRACKER_HOSTS, later, 'after withdrawal');
-    const nav = withdrawn.to(PUBLISHER).find((r) => r.path === '/');
+    const nav = withdrawn.to(site).find((r) => r.path === '/');
     c.ok(nav && cookieNames(nav).includes('eu-consent'), 'the withdrawal (eu-consent) reaches the publisher');
     for (const n of NON_EXEMPT_FIRST_PARTY) {
-      c.ok(jarNamesFor(jar, PUBLISHER).includes(n), `first-party ${n} is still in the jar (the proxy cannot delete it)`);
+      c.ok(jarNamesFor(jar, site).includes(n), `first-party ${n} is still in the jar (the proxy cannot delete it)`);
       if (enforce(mode)) c.ok(nav && !cookieNames(nav).includes(n), `withdrawn first-party ${n} is no longer sent to the publisher`);
       else c.ok(nav && cookieNames(nav).includes(n), `report-only: withdrawn ${n} is still sent`);
     }
     if (enforce(mode)) {
-      c.ok(later.some((d) => d.host === PUBLISHER && d.action === 'strip_cookie'), 'decision log has strip_cookie for the publisher');
+      c.ok(later.some((d) => d.host === site && d.action === 'strip_cookie'), 'decision log has strip_cookie for the publisher');
     } else {
-      c.ok(later.some((d) => d.host === PUBLISHER && d.action === 'would_strip_cookie'), 'decision log has would_strip_cookie for the publisher');
+      c.ok(later.some((d) => d.host === site && d.action === 'would_strip_cookie'), 'decision log has would_strip_cookie for the publisher');
     }
     checkModeOfLog(c, mode, decisions);
   },
 
-  async 'webmail with a pixel'({ page, scheme, web, mode, c, decisionsAt }) {
+  async 'webmail with a pixel'({ page, scheme, web, mode, c, decisionsAt, site }) {
     await load(page, scheme, WEBMAIL, '/inbox');
     const truth = await groundTruth(web);
     const ph = phase(truth, 0);
@@ -462,7 +476,7 @@ const scenarios = {
 function reportCheck(logFiles) {
   const help = helpOf('report');
   if (!/--allow/.test(help)) return { skipped: 'consentgate report is not implemented in this binary (no --allow in its help); the decision logs were read directly' };
-  const r = spawnSync(args.consentgate, ['report', ...logFiles], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(args.consentgate, ['report', ...logFiles], { encoding: 'utf8', timeout: 60_000, cwd: path.dirname(logFiles[0]) });
   const failures = [];
   if (r.status === 0) failures.push('consentgate report exited 0 although the logs hold violations');
   if (r.status === null) failures.push(`consentgate report did not finish (${r.signal})`);
@@ -480,38 +494,66 @@ const report = (name, status, lines = []) => {
   for (const l of lines) log(`      ${l}`);
 };
 
-async function runScenario({ name, fn, mode, scheme, web, intercept }) {
+const SITE_OF = { ...PUBLISHERS, 'webmail with a pixel': WEBMAIL };
+
+// One scenario on a running proxy: a fresh browser profile, its own publisher site (so its own
+// consent-ledger entry), and the decision log lines of that site only.
+async function runScenario({ name, fn, mode, scheme, web, proxy, caPem, dir }) {
   const title = `[${scheme} ${mode}] ${name}`;
-  const dir = path.join(work, `${scheme}-${mode}-${name.replace(/\W+/g, '-')}`);
-  let proxy = null;
+  const site = SITE_OF[name];
+  const scenarioDir = path.join(dir, name.replace(/\W+/g, '-'));
   let browser = null;
   const c = new Checks();
   try {
+    if (!proxy.isRunning()) throw new Error(`consentgate is no longer running (${proxy.exitDescription()})`);
     await resetGroundTruth(web);
-    proxy = await Proxy.start({ mode, web, dir, intercept });
-    let caPem = '';
-    if (scheme === 'https') {
-      const probe = await probeInterception(proxy);
-      caPem = findConsentgateCa(proxy, probe);
-      if (!caPem) throw new Error('consentgate intercepts TLS but its CA certificate was found neither in the chain nor in its data directory');
-      await resetGroundTruth(web);
-    }
-    browser = await launchBrowser({ dir, proxy, web, scheme, caPem });
+    const t = Date.now();
+    browser = await launchBrowser({ dir: scenarioDir, proxy, web, scheme, caPem });
+    debug(`chromium up in ${Date.now() - t} ms`);
     // Lines reach the log within ~5 ms of a decision (proxy/decision_log.hpp); wait a little more.
     const decisionsAt = async () => {
       await new Promise((r) => setTimeout(r, 150));
-      return proxy.decisions();
+      return proxy.decisions().filter((d) => d.site === site);
     };
-    await withDeadline(fn({ page: browser.page, scheme, web, mode, c, decisionsAt }), 90_000, title);
+    await withDeadline(fn({ page: browser.page, scheme, web, mode, c, decisionsAt, site }), 90_000, title);
   } catch (e) {
     c.failures.push(`error: ${e.message.split('\n').slice(0, 6).join('\n        ')}`);
   } finally {
     if (browser) await browser.context.close().catch(() => {});
+  }
+  if (c.failures.length) {
+    const tail = proxy.stderr.trim() ? [`consentgate stderr: ${proxy.stderr.trim().split('\n').slice(-5).join(' | ')}`] : [];
+    report(title, 'failed', [...c.failures, ...tail]);
+  } else {
+    report(`${title} (${c.count} checks)`, 'passed');
+  }
+}
+
+// Every scenario of one (scheme, mode) against one consentgate process.
+async function runMode({ scheme, mode, web, selected }) {
+  const dir = path.join(work, `${scheme}-${mode}`);
+  let proxy = null;
+  try {
+    const t0 = Date.now();
+    proxy = await Proxy.start({ mode, web, dir, intercept: scheme === 'https' });
+    debug(`consentgate ${mode} up in ${Date.now() - t0} ms`);
+    let caPem = '';
+    if (scheme === 'https') {
+      caPem = findConsentgateCa(proxy, await probeInterception(proxy));
+      if (!caPem) throw new Error('consentgate intercepts TLS but its CA certificate was found neither in the chain nor in its data directory');
+    }
+    for (const [name, fn] of selected) await runScenario({ name, fn, mode, scheme, web, proxy, caPem, dir });
+  } catch (e) {
+    for (const [name] of selected) report(`[${scheme} ${mode}] ${name}`, 'failed', [`consentgate: ${e.message}`]);
+  } finally {
     if (proxy) await proxy.stop();
   }
+  if (proxy) {
+    const title = `[${scheme} ${mode}] consentgate drains and exits 0 on SIGTERM`;
+    if (proxy.stopProblem) report(title, 'failed', [proxy.stopProblem, ...proxy.stderr.trim().split('\n').slice(-5)]);
+    else report(title, 'passed');
+  }
   if (proxy && args.verbose) debug(`decision log: ${proxy.logFile}`);
-  if (c.failures.length) report(title, 'failed', [...c.failures, ...(proxy && proxy.stderr.trim() ? [`consentgate stderr: ${proxy.stderr.trim().split('\n').slice(-5).join(' | ')}`] : [])]);
-  else report(`${title} (${c.count} checks)`, 'passed');
   return proxy ? proxy.logFile : null;
 }
 
@@ -526,8 +568,7 @@ async function main() {
     if (!hasTlsFlags) {
       httpsSkip = 'consentgate run has no --data-dir/--upstream-ca options yet (TLS interception, issue 4)';
     } else {
-      const dir = path.join(work, 'probe');
-      const proxy = await Proxy.start({ mode: 'enforce', web, dir, intercept: true });
+      const proxy = await Proxy.start({ mode: 'enforce', web, dir: path.join(work, 'probe'), intercept: true });
       try {
         const probe = await probeInterception(proxy).catch((e) => ({ intercepted: false, issuer: `probe failed: ${e.message}` }));
         if (!probe.intercepted) httpsSkip = `consentgate does not intercept TLS yet: CONNECT ${PUBLISHER}:443 showed a certificate issued by "${probe.issuer}"`;
@@ -536,24 +577,22 @@ async function main() {
       }
     }
     for (const scheme of ['http', 'https']) {
-      const reportOnlyLogs = [];
+      let reportOnlyLog = null;
       for (const mode of ['enforce', 'report-only']) {
-        for (const [name, fn] of selected) {
-          if (scheme === 'https' && httpsSkip) {
-            report(`[${scheme} ${mode}] ${name}`, 'skipped', [httpsSkip]);
-            continue;
-          }
-          const logFile = await runScenario({ name, fn, mode, scheme, web, intercept: scheme === 'https' });
-          if (mode === 'report-only' && logFile && fs.existsSync(logFile) && name !== 'all accepted') reportOnlyLogs.push(logFile);
+        if (scheme === 'https' && httpsSkip) {
+          for (const [name] of selected) report(`[${scheme} ${mode}] ${name}`, 'skipped', [httpsSkip]);
+          continue;
         }
+        const logFile = await runMode({ scheme, mode, web, selected });
+        if (mode === 'report-only' && logFile && fs.existsSync(logFile)) reportOnlyLog = logFile;
       }
       const title = `[${scheme} report-only] consentgate report flags the violations`;
       if (scheme === 'https' && httpsSkip) {
         report(title, 'skipped', [httpsSkip]);
-      } else if (reportOnlyLogs.length) {
-        const r = reportCheck(reportOnlyLogs);
+      } else if (reportOnlyLog) {
+        const r = reportCheck([reportOnlyLog]);
         if (r.skipped) report(title, 'skipped', [r.skipped]);
-        else report(title, r.failures.length ? 'failed' : 'passed', r.failures.length ? r.failures : []);
+        else report(title, r.failures.length ? 'failed' : 'passed', r.failures);
       }
     }
   } finally {
