@@ -60,7 +60,8 @@ int run_report(const ReportArgs& args, const std::vector<std::string>& extras) {
   if (args.logs.empty()) return fail("no decision log given (a path, or - for stdin)");
   if (std::count(args.logs.begin(), args.logs.end(), "-") > 1) return fail("stdin (-) can be read only once");
   if (args.json_path == "-" && args.html_path == "-") return fail("--json - and --html - cannot both use stdout");
-  if (args.audience_max_age_seconds < 0 || args.consent_max_age_seconds < 0) return fail("a max age cannot be negative");
+  if (args.audience_max_age_seconds < 0 || args.consent_max_age_seconds < 0)
+    return fail("a max age cannot be negative");
   report::Options options;
   options.audience_max_age_seconds = args.audience_max_age_seconds;
   options.consent_max_age_seconds = args.consent_max_age_seconds;
@@ -95,8 +96,10 @@ int run_report(const ReportArgs& args, const std::vector<std::string>& extras) {
   const auto summary = analyzer.summary();
   bool ok = true;
   if (!args.json_path.empty()) {
-    ok = write_output(args.json_path, summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
-                      "the JSON summary") && ok;
+    ok = write_output(args.json_path,
+                      summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n",
+                      "the JSON summary") &&
+         ok;
   }
   if (!args.html_path.empty()) ok = write_output(args.html_path, report::render_html(summary), "the HTML report") && ok;
   if (!args.quiet) {

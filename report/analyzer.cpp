@@ -96,7 +96,8 @@ struct Activity {
       if (new_hi - new_lo + 1 <= static_cast<std::int64_t>(max_buckets)) {
         if (new_lo < lo) bars.insert(bars.begin(), static_cast<std::size_t>(lo - new_lo), Bar{});
         lo = new_lo;
-        if (static_cast<std::int64_t>(bars.size()) < new_hi - lo + 1) bars.resize(static_cast<std::size_t>(new_hi - lo + 1));
+        if (static_cast<std::int64_t>(bars.size()) < new_hi - lo + 1)
+          bars.resize(static_cast<std::size_t>(new_hi - lo + 1));
         return bars[static_cast<std::size_t>(idx - lo)];
       }
       widen();
@@ -296,8 +297,8 @@ struct Analyzer::State {
       st.granted = now;
       st.withdrawn &= ~now;
     }
-    if (!r.purpose.empty() && (r.reason == "purpose_granted" || r.reason == "purpose_not_granted" ||
-                               r.reason == "gpc_refused")) {
+    if (!r.purpose.empty() &&
+        (r.reason == "purpose_granted" || r.reason == "purpose_not_granted" || r.reason == "gpc_refused")) {
       if (const auto bit = purpose_bit(r.purpose)) {
         if (r.reason == "purpose_granted") {
           st.granted |= *bit;
@@ -324,12 +325,11 @@ struct Analyzer::State {
     const Action a = enforcing(r.action);
     const bool cname = r.reason.find("cname") != std::string::npos;
     if (a == Action::cap_set_cookie || (a == Action::allow && r.max_age >= 0)) {
-      const bool consent_cookie =
-          any_glob(options.consent_cookie_rules, r.rule) ||
-          std::any_of(r.cookies.begin(), r.cookies.end(),
-                      [&](const auto& n) { return any_glob(options.consent_cookie_names, n); });
-      const bool audience = std::find(options.audience_purposes.begin(), options.audience_purposes.end(),
-                                      r.purpose) != options.audience_purposes.end();
+      const bool consent_cookie = any_glob(options.consent_cookie_rules, r.rule) ||
+                                  std::any_of(r.cookies.begin(), r.cookies.end(),
+                                              [&](const auto& n) { return any_glob(options.consent_cookie_names, n); });
+      const bool audience = std::find(options.audience_purposes.begin(), options.audience_purposes.end(), r.purpose) !=
+                            options.audience_purposes.end();
       // Without max_age a cap line still says the proxy judged the lifetime too long; with it, our
       // thresholds decide (an operator's stricter cap is not a legal violation).
       const auto too_long = [&](std::int64_t limit) {
@@ -488,7 +488,8 @@ std::optional<Classification> Analyzer::add_record(const LogRecord& r) {
       if (c->outcome == Outcome::violation && !site.first_violation_ms) site.first_violation_ms = r.time_ms;
       if (site.examples.size() < s.options.limits.max_examples_per_site) {
         site.examples.push_back({r.time_ms, c->kind, c->outcome, c->allow_rule, r.action, r.host, r.path, r.purpose,
-                                 r.rule, r.reason, r.client, r.cookies, r.max_age, s.inputs.empty() ? 0 : s.inputs.size() - 1,
+                                 r.rule, r.reason, r.client, r.cookies, r.max_age,
+                                 s.inputs.empty() ? 0 : s.inputs.size() - 1,
                                  s.inputs.empty() ? 0 : s.inputs.back().lines});
       } else {
         ++site.examples_dropped;
@@ -515,7 +516,9 @@ std::size_t Analyzer::state_entries() const noexcept {
 namespace {
 
 ojson time_or_null(std::int64_t ms, bool valid) { return valid ? ojson(format_rfc3339_ms(ms)) : ojson(nullptr); }
-ojson time_or_null(const std::optional<std::int64_t>& ms) { return ms ? ojson(format_rfc3339_ms(*ms)) : ojson(nullptr); }
+ojson time_or_null(const std::optional<std::int64_t>& ms) {
+  return ms ? ojson(format_rfc3339_ms(*ms)) : ojson(nullptr);
+}
 
 template <class Map>
 std::vector<typename Map::const_pointer> sorted_by_counts(const Map& map) {
@@ -544,7 +547,10 @@ nlohmann::ordered_json Analyzer::summary() const {
   ojson inputs = ojson::array();
   std::uint64_t lines = 0, records = 0, malformed = 0, blank = 0;
   for (const auto& in : s.inputs) {
-    inputs.push_back({{"name", in.name}, {"lines", in.lines}, {"records", in.records}, {"malformed", in.malformed},
+    inputs.push_back({{"name", in.name},
+                      {"lines", in.lines},
+                      {"records", in.records},
+                      {"malformed", in.malformed},
                       {"blank", in.blank}});
     lines += in.lines;
     records += in.records;
@@ -556,7 +562,8 @@ nlohmann::ordered_json Analyzer::summary() const {
 
   ojson by_error = ojson::object();
   for (std::size_t i = 0; i < line_error_count; ++i) {
-    if (s.malformed_by_error[i] != 0) by_error[std::string(to_string(static_cast<LineError>(i)))] = s.malformed_by_error[i];
+    if (s.malformed_by_error[i] != 0)
+      by_error[std::string(to_string(static_cast<LineError>(i)))] = s.malformed_by_error[i];
   }
   ojson malformed_examples = ojson::array();
   for (const auto& m : s.malformed_examples) {
@@ -645,13 +652,16 @@ nlohmann::ordered_json Analyzer::summary() const {
     j["consent_events_dropped"] = st.events_dropped;
     ojson buckets = ojson::array();
     for (const auto& b : st.activity.bars) {
-      buckets.push_back(
-          {{"permitted", b.permitted}, {"prevented", b.prevented}, {"violations", b.violations}, {"allowed", b.allowed}});
+      buckets.push_back({{"permitted", b.permitted},
+                         {"prevented", b.prevented},
+                         {"violations", b.violations},
+                         {"allowed", b.allowed}});
     }
-    j["activity"] = {{"start", st.activity.bars.empty() ? ojson(nullptr)
-                                                        : ojson(format_rfc3339_ms(st.activity.lo * st.activity.width_ms))},
-                     {"bucket_ms", st.activity.width_ms},
-                     {"buckets", std::move(buckets)}};
+    j["activity"] = {
+        {"start",
+         st.activity.bars.empty() ? ojson(nullptr) : ojson(format_rfc3339_ms(st.activity.lo * st.activity.width_ms))},
+        {"bucket_ms", st.activity.width_ms},
+        {"buckets", std::move(buckets)}};
     ojson examples = ojson::array();
     for (const auto& ex : st.examples) {
       ojson xj{{"time", format_rfc3339_ms(ex.time_ms)},
@@ -678,26 +688,25 @@ nlohmann::ordered_json Analyzer::summary() const {
   out["sites"] = std::move(site_list);
 
   const auto& l = s.options.limits;
-  out["limits"] = {
-      {"max_line_bytes", l.max_line_bytes},
-      {"max_sites", l.max_sites},
-      {"max_hosts_per_site", l.max_hosts_per_site},
-      {"max_purposes_per_site", l.max_purposes_per_site},
-      {"max_tracked_purposes", l.max_tracked_purposes},
-      {"max_consent_keys", l.max_consent_keys},
-      {"max_consent_events_per_site", l.max_consent_events_per_site},
-      {"max_examples_per_site", l.max_examples_per_site},
-      {"max_malformed_examples", l.max_malformed_examples},
-      {"hit",
-       {{"sites", s.hits.sites},
-        {"hosts", s.hits.hosts},
-        {"purposes", s.hits.purposes},
-        {"tracked_purposes", s.hits.tracked_purposes},
-        {"consent_keys", s.hits.consent_keys},
-        {"consent_events", s.hits.consent_events},
-        {"examples", s.hits.examples},
-        {"malformed_examples", s.hits.malformed_examples},
-        {"modes", s.hits.modes}}}};
+  out["limits"] = {{"max_line_bytes", l.max_line_bytes},
+                   {"max_sites", l.max_sites},
+                   {"max_hosts_per_site", l.max_hosts_per_site},
+                   {"max_purposes_per_site", l.max_purposes_per_site},
+                   {"max_tracked_purposes", l.max_tracked_purposes},
+                   {"max_consent_keys", l.max_consent_keys},
+                   {"max_consent_events_per_site", l.max_consent_events_per_site},
+                   {"max_examples_per_site", l.max_examples_per_site},
+                   {"max_malformed_examples", l.max_malformed_examples},
+                   {"hit",
+                    {{"sites", s.hits.sites},
+                     {"hosts", s.hits.hosts},
+                     {"purposes", s.hits.purposes},
+                     {"tracked_purposes", s.hits.tracked_purposes},
+                     {"consent_keys", s.hits.consent_keys},
+                     {"consent_events", s.hits.consent_events},
+                     {"examples", s.hits.examples},
+                     {"malformed_examples", s.hits.malformed_examples},
+                     {"modes", s.hits.modes}}}};
   out["thresholds"] = {{"audience_max_age_seconds", s.options.audience_max_age_seconds},
                        {"consent_max_age_seconds", s.options.consent_max_age_seconds}};
   return out;

@@ -58,7 +58,7 @@ struct Limits {
   std::size_t max_sites = 1000;
   std::size_t max_hosts_per_site = 200;
   std::size_t max_purposes_per_site = 64;
-  std::size_t max_tracked_purposes = 64;  // distinct purpose ids followed in consent states (one bit each)
+  std::size_t max_tracked_purposes = 64;   // distinct purpose ids followed in consent states (one bit each)
   std::size_t max_consent_keys = 100'000;  // (client, site) pairs whose consent is followed
   std::size_t max_consent_events_per_site = 100;
   std::size_t max_examples_per_site = 20;

@@ -10,8 +10,15 @@ namespace consent::report {
 
 namespace {
 constexpr std::array<std::string_view, action_count> action_names = {
-    "allow",        "block",        "strip_cookie",          "drop_set_cookie",       "cap_set_cookie",
-    "would_block",  "would_strip_cookie", "would_drop_set_cookie", "would_cap_set_cookie",
+    "allow",
+    "block",
+    "strip_cookie",
+    "drop_set_cookie",
+    "cap_set_cookie",
+    "would_block",
+    "would_strip_cookie",
+    "would_drop_set_cookie",
+    "would_cap_set_cookie",
 };
 constexpr std::array<std::string_view, line_error_count> line_error_names = {
     "invalid_json", "not_an_object", "missing_field", "bad_field", "unknown_action", "line_too_long",
@@ -185,14 +192,13 @@ std::optional<LineError> parse_log_line(std::string_view line, LogRecord& out) {
   std::string scratch;  // keys checked for type only
   const auto gpc = j.find("gpc");
   if (!read_string(j, "client", out.client) || !read_string(j, "site", out.site) ||
-      !read_string(j, "method", out.method) || !read_string(j, "host", out.host) ||
-      !read_string(j, "path", out.path) || !read_string(j, "purpose", out.purpose) ||
-      !read_string(j, "reason", out.reason) || !read_string(j, "rule", out.rule) ||
-      !read_string(j, "consent", out.consent) || !read_string(j, "consent_source", scratch) ||
-      !read_string(j, "policy_hash", scratch) || !read_strings(j, "cookies", out.cookies, has_cookies) ||
+      !read_string(j, "method", out.method) || !read_string(j, "host", out.host) || !read_string(j, "path", out.path) ||
+      !read_string(j, "purpose", out.purpose) || !read_string(j, "reason", out.reason) ||
+      !read_string(j, "rule", out.rule) || !read_string(j, "consent", out.consent) ||
+      !read_string(j, "consent_source", scratch) || !read_string(j, "policy_hash", scratch) ||
+      !read_strings(j, "cookies", out.cookies, has_cookies) ||
       !read_strings(j, "granted", out.granted, out.has_granted) || !read_int(j, "exchange_id", exchange_id) ||
-      !read_int(j, "max_age", max_age) || !read_int(j, "status", status) ||
-      (gpc != j.end() && !gpc->is_boolean())) {
+      !read_int(j, "max_age", max_age) || !read_int(j, "status", status) || (gpc != j.end() && !gpc->is_boolean())) {
     return LineError::bad_field;
   }
   if (exchange_id < 0 || status < 0 || (max_age != INT64_MIN && max_age < 0)) return LineError::bad_field;

@@ -147,8 +147,8 @@ std::string render_text(const ojson& summary) {
       const auto& h = site.at("by_host").front();
       detail += "top host " + text_safe(str(h.at("host")), 40) + " (" + std::to_string(num(h, "violations")) + ")";
     }
-    line("  " + pad(text_safe(site_label(str(site.at("site"))), 30), 30) + lpad(std::to_string(num(t, "violations")), 6) +
-         " violation(s)  " + detail);
+    line("  " + pad(text_safe(site_label(str(site.at("site"))), 30), 30) +
+         lpad(std::to_string(num(t, "violations")), 6) + " violation(s)  " + detail);
     ++shown;
   }
   if (num(lines, "malformed") != 0) {
@@ -165,11 +165,13 @@ std::string render_text(const ojson& summary) {
   }
   for (const auto& rule : summary.at("allow_rules")) {
     const auto n = num(rule, "matched");
-    line("allow " + text_safe(str(rule.at("rule")), 50) + ": matched " + std::to_string(n) + (n == 0 ? " (unused)" : ""));
+    line("allow " + text_safe(str(rule.at("rule")), 50) + ": matched " + std::to_string(n) +
+         (n == 0 ? " (unused)" : ""));
   }
   std::string hits;
   for (const auto& [name, n] : summary.at("limits").at("hit").items()) {
-    if (n.get<std::uint64_t>() != 0) hits += (hits.empty() ? "" : ", ") + name + " " + std::to_string(n.get<std::uint64_t>());
+    if (n.get<std::uint64_t>() != 0)
+      hits += (hits.empty() ? "" : ", ") + name + " " + std::to_string(n.get<std::uint64_t>());
   }
   if (!hits.empty()) line("limits hit (counted under \"(other)\" or dropped): " + hits);
   const auto v = num(totals, "violations");
@@ -179,7 +181,8 @@ std::string render_text(const ojson& summary) {
 
 namespace {
 
-constexpr std::string_view css = R"(body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#fafafa}
+constexpr std::string_view css =
+    R"(body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#222;background:#fafafa}
 main{max-width:1100px;margin:0 auto;padding:1em 1.5em}h1{margin:.2em 0}h2{margin-top:2em;border-bottom:2px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0 1.2em;width:100%;background:#fff}th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}.bad{color:#b3261e;font-weight:600}.ok{color:#1e7a34;font-weight:600}
@@ -219,8 +222,9 @@ std::string svg_chart(const ojson& site) {
     for (const auto& s : series) t += num(b, s.key);
     max_total = std::max(max_total, t);
   }
-  std::string out = "<svg width=\"720\" height=\"160\" viewBox=\"0 0 720 160\" "
-                    "role=\"img\" aria-label=\"tracker activity over time\">\n";
+  std::string out =
+      "<svg width=\"720\" height=\"160\" viewBox=\"0 0 720 160\" "
+      "role=\"img\" aria-label=\"tracker activity over time\">\n";
   out += "<rect x=\"" + fmt_double(x0) + "\" y=\"" + fmt_double(y0) + "\" width=\"" + fmt_double(pw) + "\" height=\"" +
          fmt_double(ph) + "\" fill=\"#fff\" stroke=\"#ccc\"/>\n";
   out += "<text x=\"45\" y=\"20\" font-size=\"10\" text-anchor=\"end\">" + std::to_string(max_total) + "</text>\n";
@@ -264,8 +268,9 @@ std::string svg_chart(const ojson& site) {
     out += "<text x=\"" + fmt_double(lx + 14) + "\" y=\"154\" font-size=\"10\">" + s.label + "</text>\n";
     lx += 150;
   }
-  out += "<line x1=\"650\" x2=\"650\" y1=\"144\" y2=\"156\" stroke=\"#1e7a34\" stroke-dasharray=\"4 3\"/>"
-         "<text x=\"655\" y=\"154\" font-size=\"10\">consent</text>\n</svg>\n";
+  out +=
+      "<line x1=\"650\" x2=\"650\" y1=\"144\" y2=\"156\" stroke=\"#1e7a34\" stroke-dasharray=\"4 3\"/>"
+      "<text x=\"655\" y=\"154\" font-size=\"10\">consent</text>\n</svg>\n";
   return out;
 }
 
@@ -357,7 +362,8 @@ std::string render_html(const ojson& summary) {
       }
       h += "</table>\n";
       if (num(s, "consent_events_dropped") != 0) {
-        h += "<p class=\"muted\">" + std::to_string(num(s, "consent_events_dropped")) + " later change(s) not shown.</p>\n";
+        h += "<p class=\"muted\">" + std::to_string(num(s, "consent_events_dropped")) +
+             " later change(s) not shown.</p>\n";
       }
     }
     const auto counts_table = [&](const char* title, const char* key, const char* column) {
@@ -383,7 +389,8 @@ std::string render_html(const ojson& summary) {
 
     const auto& examples = s.at("examples");
     if (!examples.empty()) {
-      h += "<h3>Violations (first " + std::to_string(examples.size()) + ")</h3>\n<table>\n<tr><th>time</th><th>kind</th>"
+      h += "<h3>Violations (first " + std::to_string(examples.size()) +
+           ")</h3>\n<table>\n<tr><th>time</th><th>kind</th>"
            "<th>outcome</th><th>action</th><th>host and path</th><th>purpose</th><th>rule / reason</th>"
            "<th>cookies</th><th>where</th></tr>\n";
       for (const auto& ex : examples) {

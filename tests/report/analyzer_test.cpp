@@ -1,12 +1,12 @@
 #include "report/analyzer.hpp"
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 #include "report/line_reader.hpp"
 
@@ -17,7 +17,9 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(CONSENT_SOURCE_DIR) + "/tests/report/fixtures/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(CONSENT_SOURCE_DIR) + "/tests/report/fixtures/" + name;
+}
 
 ojson analyze(const std::string& name, Options options = {}) {
   Analyzer a(std::move(options));
@@ -117,11 +119,11 @@ TEST_CASE("each allow key turns matching violations into accepted exceptions", "
     const char* rule;
     std::uint64_t allowed;
   };
-  for (const auto& c : {Case{"host=www.google-analytics.com", 1}, Case{"host=*.example", 1},
-                        Case{"purpose=audience-measurement", 1}, Case{"rule=doubleclick/*", 1},
-                        Case{"kind=tracker_before_consent", 1}, Case{"kind=tracker_*", 2},
-                        Case{"reason=purpose_not_granted", 1}, Case{"site=NEWS.example", 2},
-                        Case{"site=other.example", 0}, Case{"purpose=advertising,reason=consent_missing", 0}}) {
+  for (const auto& c :
+       {Case{"host=www.google-analytics.com", 1}, Case{"host=*.example", 1}, Case{"purpose=audience-measurement", 1},
+        Case{"rule=doubleclick/*", 1}, Case{"kind=tracker_before_consent", 1}, Case{"kind=tracker_*", 2},
+        Case{"reason=purpose_not_granted", 1}, Case{"site=NEWS.example", 2}, Case{"site=other.example", 0},
+        Case{"purpose=advertising,reason=consent_missing", 0}}) {
     INFO(c.rule);
     const auto s = analyze("tracker_before_consent.log", allowing({c.rule}));
     CHECK(s["totals"] == counts(2 - c.allowed, c.allowed, 1));  // enforcement stays "prevented"
@@ -136,16 +138,17 @@ TEST_CASE("each allow key turns matching violations into accepted exceptions", "
 TEST_CASE("malformed lines are counted by error and located, never fatal", "[report]") {
   const auto s = analyze("malformed.log");
   CHECK(s["lines"] == ojson{{"total", 14}, {"records", 3}, {"malformed", 9}, {"blank", 2}});
-  CHECK(s["malformed"]["by_error"] == ojson{{"invalid_json", 3}, {"not_an_object", 1}, {"missing_field", 1},
-                                            {"bad_field", 3}, {"unknown_action", 1}});
+  CHECK(
+      s["malformed"]["by_error"] ==
+      ojson{{"invalid_json", 3}, {"not_an_object", 1}, {"missing_field", 1}, {"bad_field", 3}, {"unknown_action", 1}});
   CHECK(s["malformed"]["examples"][0] == ojson{{"input", "malformed.log"}, {"line", 2}, {"error", "invalid_json"}});
   CHECK(s["by_kind"]["tracker_before_consent"] == counts(3, 0, 0));
 }
 
 TEST_CASE("the JSON summary of a fixture matches verbatim", "[report]") {
   Analyzer a(allowing({"host=cdn.example", "purpose=nothing-matches"}));
-  for (const char* name : {"tracker_before_consent.log", "withdrawn_cookie_sent.log", "cname_cloaked_tracker.log",
-                           "malformed.log"}) {
+  for (const char* name :
+       {"tracker_before_consent.log", "withdrawn_cookie_sent.log", "cname_cloaked_tracker.log", "malformed.log"}) {
     std::ifstream in(fixture(name), std::ios::binary);
     REQUIRE(consent::report::analyze_stream(a, in, name));
   }
@@ -167,12 +170,13 @@ TEST_CASE("a large generated log streams with state bounded by the limits, not b
     for (int i = 0; i < line_count; ++i) {
       const int sec = i / 10;
       char line[512];
-      std::snprintf(line, sizeof line,
-                    R"({"time":"2026-11-22T%02d:%02d:%02d.%03dZ","client":"10.0.%d.%d","site":"site%d.example",)"
-                    R"("host":"t%d.tracker.example","path":"/p/%d","purpose":"p%d","action":"%s","reason":"consent_missing",)"
-                    R"("consent":"%s","granted":["p%d"],"mode":"report-only"})",
-                    sec / 3600 % 24, sec / 60 % 60, sec % 60, i % 1000, i % 7, i % 13, i % 50, i % 500, i, i % 9,
-                    i % 3 == 0 ? "would_block" : "would_strip_cookie", i % 2 == 0 ? "missing" : "valid", i % 4);
+      std::snprintf(
+          line, sizeof line,
+          R"({"time":"2026-11-22T%02d:%02d:%02d.%03dZ","client":"10.0.%d.%d","site":"site%d.example",)"
+          R"("host":"t%d.tracker.example","path":"/p/%d","purpose":"p%d","action":"%s","reason":"consent_missing",)"
+          R"("consent":"%s","granted":["p%d"],"mode":"report-only"})",
+          sec / 3600 % 24, sec / 60 % 60, sec % 60, i % 1000, i % 7, i % 13, i % 50, i % 500, i, i % 9,
+          i % 3 == 0 ? "would_block" : "would_strip_cookie", i % 2 == 0 ? "missing" : "valid", i % 4);
       out << line << '\n';
       if (i % 1000 == 0) out << "garbage line " << i << '\n';
     }

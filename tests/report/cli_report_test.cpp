@@ -33,8 +33,8 @@ std::string slurp(const std::string& path) {
 // Exit status of `consentgate report ARGS` (stdout and stderr into files of `t`).
 int report(const Temp& t, const std::string& args) {
   REQUIRE(fs::exists(CONSENTGATE_BINARY));  // build the consentgate target first
-  const std::string cmd = std::string(CONSENTGATE_BINARY) + " report " + args + " >" + t.path("out.txt") + " 2>" +
-                          t.path("err.txt");
+  const std::string cmd =
+      std::string(CONSENTGATE_BINARY) + " report " + args + " >" + t.path("out.txt") + " 2>" + t.path("err.txt");
   const int status = std::system(cmd.c_str());
   REQUIRE(WIFEXITED(status));
   return WEXITSTATUS(status);
@@ -44,7 +44,8 @@ int report(const Temp& t, const std::string& args) {
 
 TEST_CASE("consentgate report exits 1 on violations and writes JSON, HTML and text", "[report][cli]") {
   Temp t;
-  CHECK(report(t, fixtures + "tracker_before_consent.log --json " + t.path("s.json") + " --html " + t.path("r.html")) == 1);
+  CHECK(report(t, fixtures + "tracker_before_consent.log --json " + t.path("s.json") + " --html " + t.path("r.html")) ==
+        1);
   const auto summary = nlohmann::json::parse(slurp(t.path("s.json")));
   CHECK(summary["schema_version"] == 1);
   CHECK(summary["totals"]["violations"] == 2);

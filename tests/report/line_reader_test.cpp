@@ -51,7 +51,8 @@ TEST_CASE("lines spanning chunk boundaries are reassembled exactly", "[report]")
   std::string input;
   std::vector<std::string> expected;
   for (int i = 0; i < 3000; ++i) {
-    expected.push_back(std::string(static_cast<std::size_t>(i % 97), static_cast<char>('a' + i % 26)) + std::to_string(i));
+    expected.push_back(std::string(static_cast<std::size_t>(i % 97), static_cast<char>('a' + i % 26)) +
+                       std::to_string(i));
     input += expected.back() + "\n";
   }
   CHECK(read_all(input, 200).lines == expected);

@@ -91,7 +91,8 @@ TEST_CASE("malformed lines are classified, never thrown", "[report]") {
 
 TEST_CASE("a trailing CR and unknown keys are tolerated", "[report]") {
   LogRecord r;
-  CHECK_FALSE(parse_log_line("{\"time\":\"2026-11-22T13:09:02Z\",\"action\":\"allow\",\"mode\":\"enforce\",\"new\":[{}]}\r", r));
+  CHECK_FALSE(parse_log_line(
+      "{\"time\":\"2026-11-22T13:09:02Z\",\"action\":\"allow\",\"mode\":\"enforce\",\"new\":[{}]}\r", r));
 }
 
 TEST_CASE("RFC 3339 times parse to UTC milliseconds, offsets included", "[report]") {

@@ -36,7 +36,9 @@ std::vector<std::string> tags(const std::string& html) {
 
 TEST_CASE("html_escape escapes markup and replaces control characters", "[report]") {
   CHECK(html_escape("<a href=\"x\">&'</a>") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
-  CHECK(html_escape(std::string("a\0b\x1b\x7f\tc\n", 8)) == "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\tc\n");
+  CHECK(html_escape(std::string("a\0b\x1b\x7f\tc\n", 8)) ==
+        "a\xEF\xBF\xBD"
+        "b\xEF\xBF\xBD\xEF\xBF\xBD\tc\n");
   CHECK(html_escape("") == "");
   CHECK(html_escape("caf\xC3\xA9") == "caf\xC3\xA9");
 }
@@ -51,9 +53,9 @@ TEST_CASE("hostile hosts and paths never reach the HTML as markup", "[report]") 
   CHECK(html.find("&lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt;") != std::string::npos);
   CHECK(html.find("/&lt;svg onload=alert(2)&gt;?&amp;amp;") != std::string::npos);
   CHECK(html.find('\x1b') == std::string::npos);
-  const std::vector<std::string> allowed = {"!DOCTYPE", "html", "head", "meta", "title", "style", "body", "main", "h1",
-                                            "h2", "h3", "p", "span", "table", "tr", "th", "td", "a", "code", "section",
-                                            "svg", "rect", "text", "line"};
+  const std::vector<std::string> allowed = {"!DOCTYPE", "html", "head", "meta",    "title", "style", "body", "main",
+                                            "h1",       "h2",   "h3",   "p",       "span",  "table", "tr",   "th",
+                                            "td",       "a",    "code", "section", "svg",   "rect",  "text", "line"};
   for (const auto& t : tags(html)) {
     INFO(t);
     CHECK(std::find(allowed.begin(), allowed.end(), t) != allowed.end());
@@ -64,8 +66,9 @@ TEST_CASE("the HTML report is one self-contained document with balanced sections
   Analyzer a;
   a.add_line(R"({"time":"2026-11-22T13:00:00Z","client":"c","site":"news.example","host":"t.example","purpose":"ads",)"
              R"("action":"would_block","reason":"consent_missing","consent":"missing","mode":"report-only"})");
-  a.add_line(R"({"time":"2026-11-22T13:10:00Z","client":"c","site":"news.example","host":"t.example","purpose":"ads",)"
-             R"("action":"allow","reason":"purpose_granted","consent":"valid","granted":["ads"],"mode":"report-only"})");
+  a.add_line(
+      R"({"time":"2026-11-22T13:10:00Z","client":"c","site":"news.example","host":"t.example","purpose":"ads",)"
+      R"("action":"allow","reason":"purpose_granted","consent":"valid","granted":["ads"],"mode":"report-only"})");
   const std::string html = render_html(a.summary());
   CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(html.find("</html>") != std::string::npos);
@@ -89,8 +92,9 @@ TEST_CASE("the text summary fits a screen and is terminal-safe", "[report]") {
   Analyzer a;
   a.add_line(hostile_line);
   for (int i = 0; i < 50; ++i) {
-    a.add_line(R"({"time":"2026-11-22T13:00:00Z","client":"c","site":"s)" + std::to_string(i) +
-               R"(.example","host":"t.example","purpose":"ads","action":"would_block","consent":"missing","mode":"report-only"})");
+    a.add_line(
+        R"({"time":"2026-11-22T13:00:00Z","client":"c","site":"s)" + std::to_string(i) +
+        R"(.example","host":"t.example","purpose":"ads","action":"would_block","consent":"missing","mode":"report-only"})");
   }
   a.add_line("junk");
   const std::string text = render_text(a.summary());
