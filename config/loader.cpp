@@ -63,6 +63,30 @@ std::size_t find_invalid_utf8(std::string_view s) noexcept {
   return std::string_view::npos;
 }
 
+// Named limits on the parsed tree. yaml-cpp keeps aliases as shared nodes, so a small file can stand
+// for a huge or even cyclic tree ("a: &a [*a]"): walking it without a budget would never end.
+constexpr std::size_t max_yaml_values = 1'000'000;  // ten times the largest real pack
+constexpr int max_yaml_depth = 64;                  // the formats nest 6 levels deep
+
+enum class TreeCheck { ok, too_many, too_deep };
+
+TreeCheck check_tree(const YAML::Node& node, int depth, std::size_t& budget) {
+  if (depth > max_yaml_depth) return TreeCheck::too_deep;
+  if (budget == 0) return TreeCheck::too_many;
+  --budget;
+  if (node.IsSequence()) {
+    for (const auto& child : node) {
+      if (auto r = check_tree(child, depth + 1, budget); r != TreeCheck::ok) return r;
+    }
+  } else if (node.IsMap()) {
+    for (const auto& pair : node) {
+      if (auto r = check_tree(pair.first, depth + 1, budget); r != TreeCheck::ok) return r;
+      if (auto r = check_tree(pair.second, depth + 1, budget); r != TreeCheck::ok) return r;
+    }
+  }
+  return TreeCheck::ok;
+}
+
 YAML::Mark mark_at(std::string_view text, std::size_t offset) {
   YAML::Mark m;
   m.pos = static_cast<int>(offset);
@@ -100,7 +124,18 @@ std::optional<YAML::Node> parse_yaml(detail::Reader& r, const std::string& text)
     r.error(docs[1].Mark(), "", "a second YAML document starts here; a file holds exactly one");
     return std::nullopt;
   }
-  return docs[0];
+  std::size_t budget = max_yaml_values;
+  switch (check_tree(docs[0], 0, budget)) {
+    case TreeCheck::ok:
+      return docs[0];
+    case TreeCheck::too_deep:
+      r.error(YAML::Mark::null_mark(), "", "YAML nesting is too deep (more than 64 levels, counting aliases)");
+      return std::nullopt;
+    case TreeCheck::too_many:
+      r.error(YAML::Mark::null_mark(), "", "the file holds too many values (more than 1000000, counting aliases)");
+      return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 // Reads a whole file, bounded. On failure returns nullopt and a reason ("No such file or directory").

@@ -142,6 +142,16 @@ void read_connect_to(Reader& r, const Field& f, std::vector<ConnectTo>& out) {
           ok = false;
           continue;
         }
+        if (key == "host" && !valid_connect_to_host(*s, true)) {
+          r.error(v->mark, v->path, quote(*s) + " is not a host name, IP address or \"*.domain\"");
+          ok = false;
+          continue;
+        }
+        if (key == "to_host" && !valid_connect_to_host(*s, false)) {
+          r.error(v->mark, v->path, quote(*s) + " is not a host name or IP address");
+          ok = false;
+          continue;
+        }
         *slot = std::move(*s);
       }
       if (ok && m.is_map()) out.push_back(std::move(rule));

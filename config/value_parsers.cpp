@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "policy/host.hpp"
+
 namespace consent::config {
 namespace {
 
@@ -81,14 +83,6 @@ bool take_field(std::string_view& rest, std::string& out, bool last) {
   out.assign(rest.substr(0, colon));
   rest.remove_prefix(colon + 1);
   return true;
-}
-
-bool valid_host_field(std::string_view host) noexcept {
-  // Names are checked loosely here (the proxy normalises them); what must never pass is a separator
-  // or whitespace that would make the rule mean something other than what was written.
-  return std::none_of(host.begin(), host.end(), [](char c) {
-    return c == ' ' || c == '\t' || c == '/' || c == '[' || c == ']' || static_cast<unsigned char>(c) < 0x20;
-  });
 }
 
 }  // namespace
@@ -197,6 +191,17 @@ std::optional<std::string> parse_cidr(std::string_view text, std::string& error)
   return canonical;
 }
 
+bool valid_connect_to_host(std::string_view host, bool allow_wildcard) {
+  if (host.empty()) return true;
+  // A ':' can only be part of an IPv6 literal: normalise_host() would otherwise read it as a port.
+  if (host.find(':') != std::string_view::npos) {
+    auto ip = parse_ip(host);
+    return ip && ip->family == AF_INET6;
+  }
+  if (allow_wildcard && host.starts_with("*.")) host.remove_prefix(2);
+  return host.find('*') == std::string_view::npos && policy::normalise_host(host).has_value();
+}
+
 bool valid_connect_to_port(std::string_view port) noexcept { return port.empty() || to_port(port, 1).has_value(); }
 
 std::optional<ConnectTo> parse_connect_to(std::string_view text, std::string& error) {
@@ -204,10 +209,17 @@ std::optional<ConnectTo> parse_connect_to(std::string_view text, std::string& er
   std::string_view rest = text;
   bool ok = take_field(rest, rule.host, false) && take_field(rest, rule.port, false) &&
             take_field(rest, rule.to_host, false) && take_field(rest, rule.to_port, true);
-  ok = ok && valid_host_field(rule.host) && valid_host_field(rule.to_host) && valid_connect_to_port(rule.port) &&
-       valid_connect_to_port(rule.to_port);
+  ok = ok && valid_connect_to_port(rule.port) && valid_connect_to_port(rule.to_port);
   if (!ok) {
     error = quote(text) + " is not HOST:PORT:ADDRESS:PORT (e.g. \"tracker.example:443:127.0.0.1:8443\")";
+    return std::nullopt;
+  }
+  if (!valid_connect_to_host(rule.host, true)) {
+    error = quote(text) + ": " + quote(rule.host) + " is not a host name, IP address or \"*.domain\"";
+    return std::nullopt;
+  }
+  if (!valid_connect_to_host(rule.to_host, false)) {
+    error = quote(text) + ": " + quote(rule.to_host) + " is not a host name or IP address";
     return std::nullopt;
   }
   return rule;

@@ -33,8 +33,10 @@ namespace consent::config {
 // and stored without brackets. Empty HOST/PORT match any; empty CONNECT-TO-* keep the original.
 [[nodiscard]] std::optional<ConnectTo> parse_connect_to(std::string_view text, std::string& error);
 
-// Checks one field of a connect-to rule given as a map (the same rules as in the string form).
+// Check one field of a connect-to rule given as a map (the same rules as in the string form). Empty is
+// valid (any / unchanged); a host is a name or IP literal (IPv6 unbracketed), "*.domain" where allowed.
 [[nodiscard]] bool valid_connect_to_port(std::string_view port) noexcept;
+[[nodiscard]] bool valid_connect_to_host(std::string_view host, bool allow_wildcard);
 
 // Optimal-string-alignment distance (Levenshtein plus adjacent transpositions): "domians" -> "domains" is 1.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -38,6 +38,7 @@ inline constexpr std::string_view first_party_navigation = "first_party_navigati
 inline constexpr std::string_view email_pixel_heuristic = "email_pixel_heuristic";
 inline constexpr std::string_view cookie_of_blocked_host = "cookie_of_blocked_host";
 inline constexpr std::string_view lifetime_capped = "lifetime_capped";
+inline constexpr std::string_view set_cookie_invalid = "set_cookie_invalid";  // unparseable Set-Cookie: dropped
 }  // namespace reason
 
 struct Decision {

@@ -1,1 +1,203 @@
-// placeholder: implemented by its owner
+#include "policy/domain_matcher.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cassert>
+#include <cstring>
+
+namespace consent::policy {
+namespace {
+
+constexpr std::uint64_t fnv_offset = 14695981039346656037ULL;
+constexpr std::uint64_t fnv_prime = 1099511628211ULL;
+
+constexpr char fold(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Hashed right to left so that, scanning a host once from its end, the running value at each '.' is the
+// hash of the suffix after it: every suffix of a host is hashed in O(host length) in total.
+constexpr std::uint64_t mix(std::uint64_t h, char c) noexcept {
+  return (h ^ static_cast<unsigned char>(fold(c))) * fnv_prime;
+}
+
+std::uint64_t suffix_hash(std::string_view s) noexcept {
+  std::uint64_t h = fnv_offset;
+  for (auto it = s.rbegin(); it != s.rend(); ++it) h = mix(h, *it);
+  return h;
+}
+
+bool equal_folded(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != b[i]) return false;  // b (a stored key) is already lower case
+  return true;
+}
+
+bool is_label_char(char c) noexcept {
+  // '_' is not a host name character (RFC 952) but real tracker hosts use it ("_dmarc", CDN shards).
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+std::string describe_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
+  static constexpr char hex[] = "0123456789ABCDEF";
+  return std::string("byte 0x") + hex[u >> 4] + hex[u & 0xF];
+}
+
+std::string_view strip_trailing_dot(std::string_view s) noexcept {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> domain_pattern_error(std::string_view pattern) {
+  if (pattern.empty()) return "empty";
+  std::string_view rest = strip_trailing_dot(pattern);
+  if (rest.size() > max_domain_pattern_bytes)
+    return "longer than " + std::to_string(max_domain_pattern_bytes) + " bytes";
+  if (rest.starts_with("*.")) {
+    rest.remove_prefix(2);
+    if (rest.empty()) return "wildcard without a domain";
+  } else if (rest == "*") {
+    return "wildcard without a domain";
+  }
+  if (rest.empty()) return "empty label";
+  std::size_t label_bytes = 0;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (c == '.') {
+      if (label_bytes == 0) return "empty label";
+      label_bytes = 0;
+      continue;
+    }
+    if (c == '*') return "'*' is only allowed as the whole first label, as in \"*.example.com\"";
+    if (!is_label_char(c)) {
+      const std::size_t offset = static_cast<std::size_t>(rest.data() - pattern.data()) + i;
+      if (static_cast<unsigned char>(c) >= 0x80)
+        return "non-ASCII byte at offset " + std::to_string(offset) + "; write the A-label (xn--...)";
+      return "invalid character " + describe_byte(c) + " at offset " + std::to_string(offset);
+    }
+    if (++label_bytes > max_domain_label_bytes)
+      return "label longer than " + std::to_string(max_domain_label_bytes) + " bytes";
+  }
+  if (label_bytes == 0) return "empty label";
+  return std::nullopt;
+}
+
+std::string canonical_domain_pattern(std::string_view pattern) {
+  std::string out(strip_trailing_dot(pattern));
+  for (char& c : out) c = fold(c);
+  return out;
+}
+
+std::optional<std::string> DomainMatcher::add(std::string_view pattern, std::uint32_t value) {
+  assert(slots_.empty() && "add() after compile()");
+  if (auto error = domain_pattern_error(pattern)) return error;
+  std::string canonical = canonical_domain_pattern(pattern);
+  const bool subdomains_only = canonical.starts_with("*.");
+  if (subdomains_only) canonical.erase(0, 2);
+  pending_.push_back({std::move(canonical), subdomains_only, value, static_cast<std::uint32_t>(pending_.size())});
+  ++pattern_count_;
+  return std::nullopt;
+}
+
+void DomainMatcher::compile() {
+  // Group by suffix, "*." first, then in the order added, so that each suffix owns one contiguous run of
+  // values and a match on a proper suffix is the whole run while an exact match skips its "*." head.
+  std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    if (a.suffix != b.suffix) return a.suffix < b.suffix;
+    if (a.subdomains_only != b.subdomains_only) return a.subdomains_only;
+    return a.order < b.order;
+  });
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < pending_.size(); ++i)
+    if (i == 0 || pending_[i].suffix != pending_[i - 1].suffix) ++distinct;
+  // Load factor <= 1/2 keeps linear probing short.
+  slots_.assign(std::bit_ceil(std::max<std::size_t>(distinct * 2, 8)), Slot{});
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = 0; i < pending_.size();) {
+    const std::string& suffix = pending_[i].suffix;
+    const std::uint64_t hash = suffix_hash(suffix);
+    const auto labels = static_cast<std::size_t>(std::count(suffix.begin(), suffix.end(), '.')) + 1;
+    label_counts_ |= std::uint64_t{1} << std::min<std::size_t>(labels, 63);
+    max_labels_ = std::max(max_labels_, labels);
+    const auto record = static_cast<std::uint32_t>(records_.size());
+    records_.push_back(static_cast<std::uint32_t>(suffix.size()));
+    records_.push_back(0);
+    records_.push_back(0);
+    std::size_t j = i;
+    for (; j < pending_.size() && pending_[j].suffix == suffix; ++j) {
+      records_.push_back(pending_[j].value);
+      if (pending_[j].subdomains_only) ++records_[record + 2];
+    }
+    records_[record + 1] = static_cast<std::uint32_t>(j - i);
+    const std::size_t key_at = records_.size();
+    records_.resize(key_at + (suffix.size() + 3) / 4, 0);
+    std::memcpy(records_.data() + key_at, suffix.data(), suffix.size());
+    std::size_t at = static_cast<std::size_t>(hash) & mask;
+    while (slots_[at].record != empty_slot) at = (at + 1) & mask;
+    slots_[at] = {static_cast<std::uint32_t>(hash >> 32), record};
+    i = j;
+  }
+  pending_.clear();
+  pending_.shrink_to_fit();
+}
+
+std::span<const std::uint32_t> DomainMatcher::match(std::string_view host) const noexcept {
+  if (pattern_count_ == 0 || slots_.empty()) return {};
+  host = strip_trailing_dot(host);
+  // Suffixes that start at a label boundary, shortest first, hashed in one right-to-left pass that stops
+  // after the most labels any pattern has (and at the longest possible pattern): a long host costs no
+  // more than the patterns it could match.
+  struct Probe {
+    std::size_t start;
+    std::uint64_t hash;
+  };
+  std::array<Probe, max_domain_pattern_bytes / 2 + 2> probes;
+  std::size_t n = 0;
+  std::uint64_t h = fnv_offset;
+  const std::size_t stop = host.size() - std::min(host.size(), max_domain_pattern_bytes);
+  bool at_start = true;
+  for (std::size_t i = host.size(); i > stop;) {
+    const char c = host[--i];
+    if (c == '.' && i + 1 < host.size()) {
+      probes[n++] = {i + 1, h};
+      if (n >= max_labels_ || n == probes.size()) {
+        at_start = false;
+        break;
+      }
+    }
+    h = mix(h, c);
+  }
+  if (at_start && n < probes.size()) {
+    if (stop == 0)
+      probes[n++] = {0, h};
+    else if (host[stop - 1] == '.')
+      probes[n++] = {stop, h};
+  }
+  const std::size_t mask = slots_.size() - 1;
+  while (n-- > 0) {  // longest suffix first; probes[n] is the suffix of n + 1 labels
+    if ((label_counts_ >> std::min<std::size_t>(n + 1, 63) & 1U) == 0) continue;
+    const Probe probe = probes[n];
+    const std::string_view suffix = host.substr(probe.start);
+    const auto tag = static_cast<std::uint32_t>(probe.hash >> 32);
+    for (std::size_t at = static_cast<std::size_t>(probe.hash) & mask; slots_[at].record != empty_slot;
+         at = (at + 1) & mask) {
+      if (slots_[at].tag != tag) continue;
+      const std::uint32_t* record = records_.data() + slots_[at].record;
+      const std::uint32_t key_bytes = record[0];
+      const std::uint32_t count = record[1];
+      // char may alias the words the key was packed into.
+      const std::string_view key(reinterpret_cast<const char*>(record + 3 + count), key_bytes);
+      if (!equal_folded(suffix, key)) continue;
+      const std::uint32_t skip = probe.start == 0 ? record[2] : 0;  // an exact match skips the "*." values
+      if (count > skip) return {record + 3 + skip, count - skip};
+      break;
+    }
+  }
+  return {};
+}
+
+}  // namespace consent::policy

@@ -42,12 +42,18 @@ class Engine {
   [[nodiscard]] ConsentState read_consent(const ConsentInputs& in) const noexcept;
 
   // The request decision: allow, block (with surrogate) or strip_cookies (then call filter_cookie_header).
+  // Semantics: the comment at the top of policy/engine.cpp. Allocates nothing of its own unless a URL
+  // pattern matches (RE2 reports which ones through a vector); RE2's DFA cache is bounded by max_mem.
   [[nodiscard]] Decision decide(const Request& request) const noexcept;
 
-  // Removes from a Cookie header the cookies whose purpose is not granted for this request.
+  // Removes from a Cookie header the cookies whose purpose is not granted for this request. Call it for
+  // every request forwarded with a Cookie header, not only on strip_cookies: a first-party page request is
+  // allowed (no_rule) yet must not carry, say, a refused "_ga". Cheap when nothing is removed: changed is
+  // false and no header is built.
   [[nodiscard]] CookieHeaderResult filter_cookie_header(const Request& request, std::string_view cookie_header) const;
 
   // Judges one Set-Cookie header value of the response to `request`: keep, drop, or cap its lifetime.
+  // An unparseable value is dropped (reason set_cookie_invalid).
   [[nodiscard]] SetCookieResult filter_set_cookie(const Request& request, std::string_view set_cookie_value,
                                                   std::int64_t now) const;
 

@@ -1,10 +1,154 @@
+// `consentgate run`: load the configuration, bind, print the bound address, serve until SIGTERM/SIGINT.
+// SIGHUP re-reads the config and policies; one that fails is reported and the running one is kept.
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
 
 #include "proxy/cli.hpp"
+#include "proxy/connect_to.hpp"
+#include "proxy/consent_ledger.hpp"
+#include "proxy/decision_log.hpp"
+#include "proxy/filter.hpp"
+#include "proxy/runtime.hpp"
+#include "proxy/server.hpp"
 
 namespace consent::proxy::cli {
-void add_run(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("run", "start the proxy");
-  cmd->callback([&exit_code] { exit_code = 1; });
+namespace {
+
+struct RunArgs {
+  RunOptions options;
+  std::string mode;
+  std::vector<std::string> connect_to;
+  unsigned workers = 0;
+  bool has_workers = false;
+};
+
+void report(const std::vector<std::string>& errors, std::string_view prefix) {
+  for (const auto& e : errors) std::cerr << prefix << e << '\n';
 }
+
+int run(RunArgs& args) {
+  if (!args.mode.empty()) {
+    if (args.mode == "enforce") {
+      args.options.mode = config::Mode::enforce;
+    } else if (args.mode == "report-only") {
+      args.options.mode = config::Mode::report_only;
+    } else {
+      std::cerr << "consentgate run: --mode must be enforce or report-only, not \"" << args.mode << "\"\n";
+      return 2;
+    }
+  }
+  for (const auto& spec : args.connect_to) {
+    auto parsed = parse_connect_to(spec);
+    if (!parsed.value) {
+      std::cerr << "consentgate run: --connect-to " << spec << ": " << parsed.error << '\n';
+      return 2;
+    }
+    args.options.connect_to.push_back(*parsed.value);
+  }
+  if (args.has_workers) args.options.workers = args.workers;
+
+  auto loaded = load_generation(args.options, 1);
+  if (!loaded.generation) {
+    report(loaded.errors, "");
+    std::cerr << "consentgate run: configuration refused (" << loaded.errors.size() << " problem(s))\n";
+    return 1;
+  }
+  const auto& settings = loaded.generation->settings;
+  const auto endpoint = parse_listen_address(settings.listen);
+  if (!endpoint) {
+    std::cerr << "consentgate run: listen address \"" << settings.listen << "\" is not ADDR:PORT\n";
+    return 1;
+  }
+  DecisionLog::Options log_options;
+  log_options.path = settings.log;
+  log_options.queue_entries = settings.limits.log_queue_entries;
+  log_options.log_full_urls = settings.log_full_urls;
+  std::string log_error;
+  auto log = DecisionLog::open(log_options, log_error);
+  if (!log) {
+    std::cerr << "consentgate run: decision log: " << log_error << '\n';
+    return 1;
+  }
+  auto ledger = std::make_unique<ConsentLedger>(settings.limits.ledger_entries);
+  auto runtime = std::make_shared<Runtime>(loaded.generation, std::move(ledger), std::move(log));
+
+  // A client or a closed stdout must never kill the proxy: Asio's sockets already write with
+  // MSG_NOSIGNAL, this covers the rest (stdout after the listening line).
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context control;
+  asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
+
+  Server server(runtime, settings.workers);
+  if (auto ec = server.listen(*endpoint)) {
+    std::cerr << "consentgate run: cannot listen on " << settings.listen << ": " << ec.message() << '\n';
+    return 1;
+  }
+  const auto bound = server.local_endpoint();
+  std::cout << "listening on " << bound << std::endl;  // one line, flushed: scripts read it
+  std::cerr << "consentgate: filters " << describe(default_chain()) << "; policy "
+            << loaded.generation->engine->policy_hash() << "; mode "
+            << (loaded.generation->is_report_only() ? "report-only" : "enforce") << '\n';
+  server.start();
+
+  std::uint64_t generation_number = 1;
+  std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int number) {
+    if (ec) return;
+    if (number == SIGHUP) {
+      auto reloaded = load_generation(args.options, ++generation_number);
+      runtime->stats().reloads.fetch_add(1, std::memory_order_relaxed);
+      if (!reloaded.generation) {
+        runtime->stats().reload_failures.fetch_add(1, std::memory_order_relaxed);
+        report(reloaded.errors, "");
+        std::cerr << "consentgate: reload refused (" << reloaded.errors.size()
+                  << " problem(s)); the previous configuration keeps running\n";
+      } else {
+        runtime->replace(reloaded.generation);
+        if (runtime->decision_log() != nullptr) runtime->decision_log()->reopen();
+        std::cerr << "consentgate: configuration reloaded (policy " << reloaded.generation->engine->policy_hash()
+                  << ")\n";
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    std::cerr << "consentgate: draining\n";
+    server.drain();
+  };
+  signals.async_wait(on_signal);
+  std::thread control_thread([&control] { control.run(); });
+  server.wait();
+  control.stop();
+  control_thread.join();
+  if (runtime->decision_log() != nullptr) runtime->decision_log()->flush();
+  return 0;
+}
+
+}  // namespace
+
+void add_run(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "start the proxy");
+  cmd->add_option("--config", args->options.config_path, "settings file (default config/default.yaml)");
+  cmd->add_option_function<std::string>(
+      "--listen", [args](const std::string& v) { args->options.listen = v; }, "ADDR:PORT to listen on");
+  cmd->add_option_function<std::string>(
+      "--log", [args](const std::string& v) { args->options.log = v; }, "decision log file, or - for stdout");
+  cmd->add_option("--mode", args->mode, "enforce | report-only");
+  cmd->add_option("--connect-to", args->connect_to, "HOST:PORT:ADDR:PORT (repeatable)");
+  cmd->add_option_function<unsigned>(
+      "--workers",
+      [args](unsigned v) {
+        args->workers = v;
+        args->has_workers = true;
+      },
+      "worker threads (default: cores)");
+  cmd->callback([args, &exit_code] { exit_code = run(*args); });
+}
+
 }  // namespace consent::proxy::cli

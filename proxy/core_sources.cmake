@@ -1,3 +1,12 @@
 set(CONSENT_PROXY_CORE_SOURCES
-  ${CMAKE_CURRENT_LIST_DIR}/core_placeholder.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/consent_filter.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/exchange.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/filter.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/runtime.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/session.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tunnel.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upstream.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp
 )

@@ -5,6 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "tests/config/test_files.hpp"
 
 using namespace consent::config;
 using consent::policy::Exemption;
@@ -114,4 +118,25 @@ TEST_CASE("the starter trackers have a known purpose and at least one matcher", 
   for (const char* id : {"google-analytics", "doubleclick", "facebook-pixel", "hotjar", "consent-choice-cookies"}) {
     CHECK(std::count(ids.begin(), ids.end(), id) == 1);
   }
+}
+
+TEST_CASE("the examples in docs/config.md load without a diagnostic", "[config]") {
+  std::ifstream in(std::filesystem::path(CONSENT_SOURCE_DIR) / "docs/config.md");
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> blocks;
+  for (auto pos = doc.find("```yaml\n"); pos != std::string::npos; pos = doc.find("```yaml\n", pos)) {
+    pos += 8;
+    const auto end = doc.find("```", pos);
+    REQUIRE(end != std::string::npos);
+    blocks.push_back(doc.substr(pos, end - pos));
+  }
+  REQUIRE(blocks.size() == 2);  // the settings file, then the complete policy
+  consent::config::test::TempDir dir;
+  dir.write("policies/example.yaml", blocks[1]);
+  auto settings = load_config(dir.write("settings.yaml", blocks[0]));
+  for (const auto& d : settings.diagnostics) UNSCOPED_INFO(d.to_string());
+  CHECK(settings.diagnostics.empty());
+  auto policy = load_policy_text(blocks[1], "example.yaml");
+  for (const auto& d : policy.diagnostics) UNSCOPED_INFO(d.to_string());
+  CHECK(policy.diagnostics.empty());
 }

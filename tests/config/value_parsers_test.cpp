@@ -103,10 +103,13 @@ TEST_CASE("connect-to rules follow curl's HOST:PORT:ADDRESS:PORT", "[config]") {
   CHECK(r->to_host == "::1");
   CHECK(r->to_port.empty());
 
-  r = parse_connect_to("[2001:db8::1]:80:*.example:8080", error);
+  r = parse_connect_to("[2001:db8::1]:80:backend.example:8080", error);
   REQUIRE(r);
   CHECK(r->host == "2001:db8::1");
-  CHECK(r->to_host == "*.example");
+  CHECK(r->to_host == "backend.example");
+  r = parse_connect_to("*.Tracker.example::127.0.0.1:", error);
+  REQUIRE(r);
+  CHECK(r->host == "*.Tracker.example");  // as written; the proxy normalises
 
   for (const char* bad : {"", "a:1:b", "a:1:b:2:3", "a:99999:b:1", "a:0:b:1", "a:1:b:x", "[::1:80:b:1", "[zz]:1:b:1",
                           "a b:1:c:2", "a:1:[::1]x:2"}) {
@@ -115,6 +118,12 @@ TEST_CASE("connect-to rules follow curl's HOST:PORT:ADDRESS:PORT", "[config]") {
   }
   (void)parse_connect_to("a:1:b", error);
   CHECK(error == R"("a:1:b" is not HOST:PORT:ADDRESS:PORT (e.g. "tracker.example:443:127.0.0.1:8443"))");
+  CHECK_FALSE(parse_connect_to("a..b:1:c:2", error));
+  CHECK(error == R"("a..b:1:c:2": "a..b" is not a host name, IP address or "*.domain")");
+  CHECK_FALSE(parse_connect_to("a:1:*.c:2", error));
+  CHECK(error == R"("a:1:*.c:2": "*.c" is not a host name or IP address)");
+  CHECK_FALSE(parse_connect_to("*.*.a:1:c:2", error));
+  CHECK_FALSE(parse_connect_to("a:1:[127.0.0.1]:2", error));
 }
 
 TEST_CASE("edit distance counts a transposition as one edit", "[config]") {

@@ -1,0 +1,210 @@
+#include "proxy/consent_filter.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "policy/host.hpp"
+#include "proxy/consent_ledger.hpp"
+#include "proxy/decision_log.hpp"
+#include "proxy/exchange.hpp"
+#include "proxy/http_headers.hpp"
+
+namespace consent::proxy {
+namespace {
+
+struct LogExtra {
+  std::vector<std::string_view> cookies;
+  std::int64_t max_age_seconds = -1;
+  int status = 0;
+};
+
+void log_decision(const Exchange& x, LogAction action, std::string_view reason, std::string_view rule_id,
+                  policy::PurposeIndex purpose, const LogExtra& extra = {}) {
+  auto* log = x.runtime->decision_log();
+  if (log == nullptr) return;
+  DecisionRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.exchange_id = x.id;
+  r.client = x.client;
+  r.site = x.first_party.site;
+  r.method = method_name(x.request.method);
+  r.host = x.host;
+  r.path = x.path_and_query;  // the log cuts the query unless log_full_urls
+  r.purpose = x.engine().purpose_id(purpose);
+  r.action = x.is_report_only() ? report_only(action) : action;
+  r.reason = reason;
+  r.rule_id = rule_id;
+  r.cookie_names = extra.cookies;
+  r.max_age_seconds = extra.max_age_seconds;
+  r.status = extra.status;
+  r.consent = x.consent.status;
+  r.consent_source = x.consent.source;
+  r.gpc = x.consent.gpc;
+  r.mode = x.generation->settings.mode;
+  r.policy_hash = x.engine().policy_hash();
+  log->log(r);
+}
+
+// All Cookie lines joined with "; " (RFC 9110 section 5.3 does not apply to Cookie: RFC 6265 section 5.4
+// says one line, but HTTP/2-to-1 gateways split it).
+std::string joined_cookie_header(const Headers& headers) {
+  std::string out;
+  for (const auto field : headers) {
+    if (!iequals(field.name, "Cookie")) continue;
+    if (!out.empty()) out += "; ";
+    out += field.value;
+  }
+  return out;
+}
+
+bool is_consent_cookie_name(const policy::Document& doc, std::string_view name) {
+  const auto& c = doc.consent;
+  return std::find(c.cookie_names.begin(), c.cookie_names.end(), name) != c.cookie_names.end() ||
+         std::find(c.tcf_cookie_names.begin(), c.tcf_cookie_names.end(), name) != c.tcf_cookie_names.end();
+}
+
+}  // namespace
+
+FilterStatus ProxyAuthFilter::on_request(Exchange& x) const {
+  const auto& auth = x.generation->auth;
+  if (!auth.enabled() || auth.check(x.request.headers.get("Proxy-Authorization"))) return FilterStatus::proceed;
+  auto options = x.reply_options();
+  x.local_reply = LocalReply::error(ReplyKind::proxy_auth_required, options);
+  return FilterStatus::respond;
+}
+
+FilterStatus ConsentGate::on_request(Exchange& x) const {
+  const auto& engine = x.engine();
+  const auto& h = x.request.headers;
+  FirstPartyInputs in;
+  in.method = method_name(x.request.method);
+  in.host = x.host;
+  in.path = x.path_and_query;
+  in.sec_fetch_mode = h.get("Sec-Fetch-Mode");
+  in.sec_fetch_dest = h.get("Sec-Fetch-Dest");
+  in.sec_fetch_site = h.get("Sec-Fetch-Site");
+  in.origin = h.get("Origin");
+  in.referer = h.get("Referer");
+  in.accept = h.get("Accept");
+  x.first_party = first_party_of(in);
+  const auto& site = x.first_party.site;
+  x.is_first_party_request = !site.empty() && policy::registrable_domain(x.host) == site;
+
+  const auto cookies = joined_cookie_header(h);
+  policy::ConsentInputs inputs;
+  inputs.cookie_header = cookies;
+  inputs.sec_gpc = h.get("Sec-GPC");
+  inputs.now = x.now;
+  auto state = engine.read_consent(inputs);
+  auto& ledger = x.runtime->ledger();
+  const auto lifetime = engine.document().consent.lifetime_seconds;
+  if (state.status != policy::ConsentStatus::missing) {
+    // Only the site's own cookie speaks for the site: a tracker's cookie jar says nothing about it.
+    if (x.is_first_party_request) ledger.update(x.client, site, state, x.now, lifetime);
+  } else if (!site.empty()) {
+    if (auto remembered = ledger.lookup(x.client, site, x.now)) state = *remembered;
+  }
+  x.consent = state;
+
+  x.decision = engine.decide(x.policy_request());
+  if (x.decision.verdict != policy::Verdict::block) {
+    if (x.generation->settings.log_all_exchanges) {
+      log_decision(x, LogAction::allow, x.decision.reason, x.decision.rule_id, x.decision.purpose);
+    }
+    return FilterStatus::proceed;
+  }
+  x.runtime->stats().blocks.fetch_add(1, std::memory_order_relaxed);
+  auto reply = LocalReply::surrogate(x.decision, engine.purpose_label(x.decision.purpose), x.reply_options());
+  log_decision(x, LogAction::block, x.decision.reason, x.decision.rule_id, x.decision.purpose,
+               LogExtra{{}, -1, x.is_report_only() ? 0 : reply.status});
+  if (x.is_report_only()) return FilterStatus::proceed;
+  x.local_reply = std::move(reply);
+  return FilterStatus::respond;
+}
+
+FilterStatus CookieFilter::on_request(Exchange& x) const {
+  if (x.decision.verdict == policy::Verdict::block && !x.is_report_only()) return FilterStatus::proceed;
+  if (!x.request.headers.contains("Cookie")) return FilterStatus::proceed;
+  const auto cookies = joined_cookie_header(x.request.headers);
+  const auto result = x.engine().filter_cookie_header(x.policy_request(), cookies);
+  if (!result.changed) return FilterStatus::proceed;
+  x.runtime->stats().cookie_strips.fetch_add(1, std::memory_order_relaxed);
+  // One line per purpose keeps rule and reason exact; names only, never values.
+  for (std::size_t i = 0; i < result.removed.size(); ++i) {
+    const auto& first = result.removed[i];
+    LogExtra extra;
+    extra.cookies.push_back(first.name);
+    while (i + 1 < result.removed.size() && result.removed[i + 1].rule_id == first.rule_id &&
+           result.removed[i + 1].reason == first.reason) {
+      extra.cookies.push_back(result.removed[++i].name);
+    }
+    log_decision(x, LogAction::strip_cookie, first.reason, first.rule_id, first.purpose, extra);
+  }
+  if (x.is_report_only()) return FilterStatus::proceed;
+  if (result.header.empty()) {
+    x.request.headers.remove("Cookie");
+  } else if (!x.request.headers.set("Cookie", result.header)) {
+    x.request.headers.remove("Cookie");  // an unsendable rewrite fails closed: no cookie at all
+  }
+  return FilterStatus::proceed;
+}
+
+void SetCookieFilter::on_response(Exchange& x) const {
+  if (!x.response || !x.response->headers.contains("Set-Cookie")) return;
+  const auto& engine = x.engine();
+  const auto request = x.policy_request();
+  Headers rebuilt;
+  bool changed = false;
+  for (const auto field : x.response->headers) {
+    if (!iequals(field.name, "Set-Cookie")) {
+      rebuilt.add_unchecked(field.name, field.value);
+      continue;
+    }
+    auto result = engine.filter_set_cookie(request, field.value, x.now);
+    if (result.action == policy::SetCookieAction::keep) {
+      rebuilt.add_unchecked(field.name, field.value);
+      continue;
+    }
+    LogExtra extra;
+    extra.cookies.push_back(result.name);
+    extra.status = x.response->status;
+    const bool is_drop = result.action == policy::SetCookieAction::drop;
+    x.runtime->stats().set_cookie_drops.fetch_add(is_drop ? 1 : 0, std::memory_order_relaxed);
+    log_decision(x, is_drop ? LogAction::drop_set_cookie : LogAction::cap_set_cookie, result.reason, result.rule_id,
+                 result.purpose, extra);
+    if (x.is_report_only()) {
+      rebuilt.add_unchecked(field.name, field.value);
+      continue;
+    }
+    changed = true;
+    if (!is_drop && !rebuilt.add("Set-Cookie", result.header)) {
+      // The capped line cannot be sent: dropping it is the safe side.
+    }
+  }
+  if (changed) x.response->headers = std::move(rebuilt);
+}
+
+void LedgerUpdate::on_response(Exchange& x) const {
+  if (!x.response || !x.is_first_party_request) return;
+  const auto& engine = x.engine();
+  const auto& doc = engine.document();
+  for (const auto field : x.response->headers) {
+    if (!iequals(field.name, "Set-Cookie")) continue;
+    const auto pair = field.value.substr(0, field.value.find(';'));
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    const auto name = trim_ows(pair.substr(0, eq));
+    if (!is_consent_cookie_name(doc, name)) continue;
+    const std::string cookie(pair);
+    policy::ConsentInputs inputs;
+    inputs.cookie_header = cookie;
+    inputs.sec_gpc = x.request.headers.get("Sec-GPC");
+    inputs.now = x.now;
+    const auto state = engine.read_consent(inputs);
+    x.runtime->ledger().update(x.client, x.first_party.site, state, x.now, doc.consent.lifetime_seconds);
+  }
+}
+
+}  // namespace consent::proxy

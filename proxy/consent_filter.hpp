@@ -1,0 +1,47 @@
+#pragma once
+// The enforcement filters (issue 3, STYLE section 4). Each reads its configuration from the exchange's
+// generation snapshot, so one instance serves every thread and every reload. Every block, strip, drop
+// and cap is written to the decision log (as would_* in report-only mode, where nothing is changed).
+#include "proxy/filter.hpp"
+
+namespace consent::proxy {
+
+// 407 when proxy authentication is enabled and the request does not carry valid credentials.
+class ProxyAuthFilter final : public RequestFilter {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "proxy_auth"; }
+  FilterStatus on_request(Exchange& x) const override;
+};
+
+// Finds the first-party site and the consent in force (the request's own signal, else the ledger entry
+// of (client, site)), asks policy, and answers a block with the surrogate without going upstream.
+// A first-party request carrying a consent signal updates the ledger.
+class ConsentGate final : public RequestFilter {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "consent_gate"; }
+  FilterStatus on_request(Exchange& x) const override;
+};
+
+// Removes from the Cookie header the cookies whose purpose is not granted (Engine::filter_cookie_header).
+class CookieFilter final : public RequestFilter {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "cookie_filter"; }
+  FilterStatus on_request(Exchange& x) const override;
+};
+
+// Drops or caps the response's Set-Cookie lines (Engine::filter_set_cookie).
+class SetCookieFilter final : public ResponseFilter {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "set_cookie_filter"; }
+  void on_response(Exchange& x) const override;
+};
+
+// A first-party response that sets the consent cookie (eu-consent, TCF) updates the ledger, so the
+// site's third-party requests are judged by the new choice from the next request on.
+class LedgerUpdate final : public ResponseFilter {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "ledger_update"; }
+  void on_response(Exchange& x) const override;
+};
+
+}  // namespace consent::proxy
