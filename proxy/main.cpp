@@ -20,7 +20,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Usage errors exit 2 (as documented for every subcommand); --help and --version stay 0.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     // Last resort: subcommands report their own errors; reaching here is a bug worth a clear line.
     std::cerr << "consentgate: internal error: " << e.what() << '\n';
