@@ -157,16 +157,26 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const std::string v = argv[i + 1];
-    if (k == "--connect") opt.connect = v;
-    else if (k == "--proxy") opt.proxy = v;
-    else if (k == "--cafile") opt.cafile = v;
-    else if (k == "--hosts") opt.hosts = std::max(1, std::atoi(v.c_str()));
-    else if (k == "--host-suffix") opt.host_suffix = v;
-    else if (k == "--host") opt.fixed_host = v;
-    else if (k == "--path") opt.path = v;
-    else if (k == "--mode") opt.mode = v;
-    else if (k == "--connections") opt.connections = std::max(1, std::atoi(v.c_str()));
-    else if (k == "--seconds") opt.seconds = std::atof(v.c_str());
+    if (k == "--connect")
+      opt.connect = v;
+    else if (k == "--proxy")
+      opt.proxy = v;
+    else if (k == "--cafile")
+      opt.cafile = v;
+    else if (k == "--hosts")
+      opt.hosts = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--host-suffix")
+      opt.host_suffix = v;
+    else if (k == "--host")
+      opt.fixed_host = v;
+    else if (k == "--path")
+      opt.path = v;
+    else if (k == "--mode")
+      opt.mode = v;
+    else if (k == "--connections")
+      opt.connections = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--seconds")
+      opt.seconds = std::atof(v.c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -185,7 +195,8 @@ int main(int argc, char** argv) {
   const Endpoint target = parse_endpoint(opt.connect);
   const Endpoint proxy = opt.proxy.empty() ? Endpoint{} : parse_endpoint(opt.proxy);
   const Endpoint* proxy_ptr = opt.proxy.empty() ? nullptr : &proxy;
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.seconds));
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.seconds));
   std::atomic<long> ok{0}, failed{0};
   std::atomic<int> next_host{0};
   std::vector<std::vector<double>> latencies(static_cast<std::size_t>(opt.connections));
@@ -242,9 +253,12 @@ int main(int argc, char** argv) {
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  auto pct = [&](double p) { return all.empty() ? 0.0 : all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))]; };
+  auto pct = [&](double p) {
+    return all.empty() ? 0.0 : all[static_cast<std::size_t>(p * static_cast<double>(all.size() - 1))];
+  };
   std::printf("{\"mode\":\"%s\",\"requests\":%ld,\"failed\":%ld,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
-              opt.mode.c_str(), ok.load(), failed.load(), static_cast<double>(ok.load()) / elapsed, pct(0.5), pct(0.99));
+              opt.mode.c_str(), ok.load(), failed.load(), static_cast<double>(ok.load()) / elapsed, pct(0.5),
+              pct(0.99));
   SSL_CTX_free(ctx);
   return 0;
 }
