@@ -74,7 +74,7 @@ has_line "$err" "tests/config/fixtures/none.yaml: cannot read file: No such file
 run 0 explain "https://www.google-analytics.com/g/collect?v=2&tid=G-XYZ" --site https://news.example/article --dest image --now 1767225600
 has_line "$out" "verdict    block"
 has_line "$out" "purpose    audience-measurement (Audience measurement)"
-has_line "$out" "rule       google-analytics/domains[0]"
+has_line "$out" "rule       google-analytics-suite/domains[0]"
 has_line "$out" "reason     consent_missing"
 has_line "$out" "surrogate  gif (200, 1x1 transparent GIF)"
 has_line "$out" "site       news.example (third-party request)"
@@ -82,7 +82,7 @@ has_line "$out" "site       news.example (third-party request)"
 run 0 explain "https://www.google-analytics.com/g/collect" --site news.example --json --now 1767225600
 has_text "$out" '"verdict":"block"'
 has_text "$out" '"surrogate":"no_content"'
-has_text "$out" '"rule":"google-analytics/domains[0]"'
+has_text "$out" '"rule":"google-analytics-suite/domains[0]"'
 has_text "$out" '"reason":"consent_missing"'
 
 # With consent to analytics, the same request goes through.
@@ -93,9 +93,9 @@ has_line "$out" "reason     purpose_granted"
 # Cookies and Set-Cookie of a first-party page: the pixel cookie goes, the session stays.
 run 0 explain --cookie _fbp=fb.1.1 "https://news.example/" --site news.example --cookie PHPSESSID=abc \
   --set-cookie "_fbp=fb.1.2; Max-Age=7776000; Path=/" --now 1767225600
-has_line "$out" "cookie     _fbp: removed (advertising-personalised (Personalised advertising), rule facebook-pixel/cookies[0], consent_missing)"
+has_line "$out" "cookie     _fbp: removed (social-media (Social media sharing and embeds), rule meta/cookies[0], consent_missing)"
 has_line "$out" "cookie     PHPSESSID: sent"
-has_text "$out" "set-cookie _fbp: drop (advertising-personalised"
+has_text "$out" "set-cookie _fbp: drop (social-media"
 
 run 2 explain "http://exa mple/"
 has_line "$err" "consentgate explain: http://exa mple/: no valid host in this URL"
