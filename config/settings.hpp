@@ -49,6 +49,42 @@ struct ProxyAuth {
   std::vector<std::string> users;  // "user:password" pairs, compared in constant time
 };
 
+// TLS interception (forward mode) and upstream TLS (both modes). Owner: tls integration.
+struct Tls {
+  bool intercept = true;                  // forward mode: false = CONNECT is always a blind tunnel
+  std::size_t leaf_cache_entries = 4096;  // minted leaf certificates kept (LRU)
+  // Hosts tunnelled without interception (pinned apps, banking): "bank.example" (and its subdomains),
+  // "*.apple.com". A passthrough host that is a non-consented tracker is still refused at CONNECT.
+  std::vector<std::string> passthrough;
+};
+
+// One gateway route: visitors reaching `listen` with a Host in `hosts` are served from `upstream`.
+struct GatewayRoute {
+  std::string name;                // for logs; defaults to the first host
+  std::string listen;              // "0.0.0.0:443"; routes sharing a listen share the socket
+  std::vector<std::string> hosts;  // Host values ("www.example.com", "*.example.com"); empty = any
+  std::string upstream;            // origin: "http://127.0.0.1:3000" or "https://origin.internal:8443"
+  std::string certificate;         // PEM chain for an HTTPS listener (operator's own); empty = plain HTTP
+  std::string private_key;         // PEM key for `certificate` (must not be readable by others)
+  std::vector<std::string> csp_allow;  // extra CSP sources this site needs whatever the consent
+};
+
+enum class CspMode { off, enforce, report_only };
+
+struct Gateway {
+  std::vector<GatewayRoute> routes;
+  bool forwarded_headers = true;            // X-Forwarded-For/-Proto/-Host and Forwarded towards the origin
+  std::vector<std::string> trusted_proxies;  // CIDRs (CDN, load balancer) whose X-Forwarded-For is extended
+  std::string consent_header = "Consent-Purposes";  // effective consent told to the origin; empty = none
+  CspMode csp = CspMode::enforce;
+  std::vector<std::string> csp_allow;  // extra CSP sources for every route
+  std::string health_path = "/.consentgate/health";
+  std::string csp_report_path = "/.consentgate/csp-report";
+  std::string consent_records;          // consent-record log path ("" = off, "-" = stdout)
+  std::size_t consent_records_rotate_bytes = 64 * 1024 * 1024;
+  unsigned consent_records_keep = 10;   // rotated files kept
+};
+
 struct Settings {
   Mode mode = Mode::enforce;
   std::string listen = "127.0.0.1:8080";
@@ -65,6 +101,8 @@ struct Settings {
   std::string data_dir;                  // CA and state; empty = $XDG_DATA_HOME/consentgate
   std::vector<std::string> upstream_ca;  // extra trust anchors (PEM files)
   std::vector<std::string> policies;     // policy files/dirs, relative to the config file
+  Tls tls;
+  Gateway gateway;
 };
 
 }  // namespace consent::config

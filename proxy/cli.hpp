@@ -12,5 +12,6 @@ void add_explain(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
 void add_ca(CLI::App& app, int& exit_code);      // cli_ca.cpp
 void add_report(CLI::App& app, int& exit_code);  // cli_report.cpp
+void add_import(CLI::App& app, int& exit_code);  // cli_import.cpp
 
 }  // namespace consent::proxy::cli

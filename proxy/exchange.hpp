@@ -15,6 +15,7 @@
 #include "proxy/http_message.hpp"
 #include "proxy/local_reply.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/upstream.hpp"
 
 namespace consent::proxy {
 
@@ -37,6 +38,16 @@ struct Exchange {
   FirstParty first_party;
   policy::ConsentState consent;
   bool is_first_party_request = false;  // the host belongs to the first-party site
+
+  // How the exchange reached us and where it goes. Forward mode: client_tls inside an intercepted
+  // CONNECT; upstream derived from host/port (TLS when client_tls or an https:// absolute URI). Gateway
+  // mode: set by prepare_gateway_exchange from the route (origin address, its TLS and verified name).
+  bool client_tls = false;
+  struct Upstream {
+    std::optional<ConnectAddress> address;  // empty: host:port (after --connect-to rules)
+    bool tls = false;                       // speak TLS to the upstream, verifying `tls_name`
+    std::string tls_name;                   // SNI and name to verify; empty: x.host
+  } upstream;
 
   policy::Decision decision;
   std::optional<LocalReply> local_reply;

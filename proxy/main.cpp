@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   consent::proxy::cli::add_explain(app, exit_code);
   consent::proxy::cli::add_ca(app, exit_code);
   consent::proxy::cli::add_report(app, exit_code);
+  consent::proxy::cli::add_import(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

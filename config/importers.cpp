@@ -1,0 +1,2 @@
+// placeholder: owner pack.
+#include "config/importers.hpp"

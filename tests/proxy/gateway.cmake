@@ -1,0 +1,1 @@
+# Owner: gateway (issue 6). Gateway integration tests.

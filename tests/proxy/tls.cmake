@@ -1,0 +1,1 @@
+# Owner: tls (issue 4). Interception integration tests.
