@@ -64,6 +64,29 @@ Document generate(std::size_t domains) {
     if (t < 50) rule.urls.push_back(located("/" + std::string(words[t % 16]) + "/v" + std::to_string(t) + "/collect"));
     doc.trackers.push_back(std::move(rule));
   }
+  // ~400 URL patterns in the shapes the default pack uses (config/policies/email-tracking.yaml,
+  // session-replay.yaml): ESP open-pixel hosts and paths, recorder script names, escaped dots, classes,
+  // alternations, anchored prefixes and ".*" gaps. They are what makes the URL set expensive.
+  for (std::size_t u = 0; u < 40; ++u) {
+    TrackerRule rule;
+    rule.id = "url-tracker-" + std::to_string(u);
+    rule.purpose = located(u % 2 == 0 ? "email-tracking" : "session-replay");
+    const std::string w = words[u % 16];
+    const std::string n = std::to_string(u);
+    rule.urls = {
+        located("\\." + w + "mail" + n + "\\.com/t/"),
+        located("\\." + w + "-link" + n + "\\.net/(o|open)/"),
+        located("/" + w + "-[0-9]+\\.js\\?sv=" + n),
+        located("/" + w + n + "/(bundle|page|integrations)(/v2)?\\?"),
+        located("^" + w + n + "\\..*/o/"),
+        located("/" + w + "/open" + n + "\\.gif\\?"),
+        located("/projects" + n + "/[0-9a-f-]{36}\\.js"),
+        located("/" + w + "_[A-Za-z0-9_]+\\.js\\?v" + n),
+        located("\\.gif\\?" + w + n + "=.*&mpn="),
+        located("/e/" + w + n + "/.*\\.(gif|png)"),
+    };
+    doc.trackers.push_back(std::move(rule));
+  }
   TrackerRule necessary;
   necessary.id = "site-session";
   necessary.purpose = located("strictly-necessary");
@@ -76,6 +99,7 @@ Document generate(std::size_t domains) {
   ga.cookies = {located("_ga"), located("_ga_*"), located("_gid")};
   doc.trackers.push_back(std::move(ga));
   doc.consent.gpc_refuses = {located("advertising"), located("advertising-personalised")};
+  doc.consent.cookie_names = {"eu-consent", "eu.consent"};  // as config/policies/consent.yaml
   doc.email.enabled = true;
   doc.email.mail_user_agents = {located("Thunderbird"), located("Outlook")};
   return doc;
@@ -112,8 +136,19 @@ Mix make_mix(std::size_t domains, const Engine& engine) {
       host = misses[rng() % 10];
     }
     mix.hosts.push_back(std::move(host));
-    mix.paths.push_back(i % 3 == 0 ? "/assets/v3/app-" + std::to_string(rng() % 1000) + ".js?ver=5.2.1&lang=fr"
-                                   : "/img/2024/11/photo-" + std::to_string(rng() % 1000) + "-640x360.jpg");
+    // Scripts, images, API calls with campaign parameters, and (1 in 32) a first-party recorder script
+    // that only a URL pattern recognises.
+    const std::size_t shape = rng() % 32;
+    if (shape == 0)
+      mix.paths.push_back("/" + std::string(words[(i % 40) % 16]) + "-" + std::to_string(rng() % 100000) +
+                          ".js?sv=" + std::to_string(i % 40));
+    else if (shape < 5)
+      mix.paths.push_back("/api/v2/articles?id=" + std::to_string(rng() % 100000) +
+                          "&utm_source=newsletter&utm_medium=email&utm_campaign=2024-11-weekly");
+    else if (i % 3 == 0)
+      mix.paths.push_back("/assets/v3/app-" + std::to_string(rng() % 1000) + ".js?ver=5.2.1&lang=fr");
+    else
+      mix.paths.push_back("/img/2024/11/photo-" + std::to_string(rng() % 1000) + "-640x360.jpg");
   }
   for (std::size_t i = 0; i < requests_in_mix; ++i) {
     Request r;
@@ -184,6 +219,27 @@ void BM_filter_cookie_header(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_filter_cookie_header)->Arg(1'000)->Arg(100'000);
+
+// read_consent() once per exchange: 0 = a news site's Cookie header with no consent cookie (the common
+// case before a choice), 1 = the same with an eu-consent cookie, 2 = no Cookie header at all.
+void BM_read_consent(benchmark::State& state) {
+  const Fixture& f = fixture(1'000);
+  const std::string common =
+      "PHPSESSID=8f2a1c9e7b3d4f5a6b7c8d9e0f1a2b3c; _ga=GA1.2.1234567890.1700000000; "
+      "_ga_ABC123XYZ=GS1.1.1700000000.3.1.1700000100.0.0.0; _gid=GA1.2.987654321.1700000000; "
+      "_fbp=fb.1.1700000000000.1234567890; lang=fr; cart=3x-17; _pixel1=abc; _adserv4_x=1; "
+      "didomi_token=eyJ1c2VyX2lkIjoiMTIzIn0; _cdn=edge-7; __cf_bm=Zm9vYmFyYmF6.1700000000-0-AbCdEf; "
+      "_hjSessionUser_123=eyJpZCI6Ijk4NyJ9; euid=ee4e2e1e; session_expires=1700003600; theme=dark";
+  std::string header;
+  if (state.range(0) == 0) header = common;
+  if (state.range(0) == 1) header = common + "; eu-consent=analytics:true,advertising:false,social-media:1";
+  ConsentInputs in;
+  in.cookie_header = header;
+  in.now = 1'700'000'000;
+  for (auto _ : state) benchmark::DoNotOptimize(f.engine->read_consent(in));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_read_consent)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 

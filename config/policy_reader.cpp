@@ -11,7 +11,9 @@ namespace {
 
 constexpr std::array<std::string_view, 8> policy_keys{"name",    "version", "purposes", "trackers",
                                                       "consent", "caps",    "email",    "allow_domains"};
-constexpr std::array<std::string_view, 4> purpose_keys{"id", "label", "exemption", "aliases"};
+constexpr std::array<std::string_view, 5> purpose_keys{"id", "label", "exemption", "aliases", "examples"};
+constexpr std::array<std::string_view, 6> example_keys{"url", "site", "consent", "gpc", "expect", "reason"};
+constexpr std::array<std::string_view, 3> verdict_names{"allow", "strip_cookies", "block"};
 constexpr std::array<std::string_view, 3> exemption_names{"none", "always", "first-party-audience"};
 constexpr std::array<std::string_view, 7> tracker_keys{"id",      "purpose", "source",          "domains",
                                                        "cookies", "urls",    "first_party_only"};
@@ -76,6 +78,43 @@ std::vector<int> read_numbers(Reader& r, const Field& f, std::uint64_t max) {
   return out;
 }
 
+// A purpose's worked examples (STYLE.md section 3). Only shape here: Engine::build parses the URL and
+// decides each one.
+std::vector<policy::PurposeExample> read_examples(Reader& r, const Field& f) {
+  std::vector<policy::PurposeExample> out;
+  auto list = read_list(r, f);
+  if (!list) return out;
+  for (const auto& e : *list) {
+    MapReader m(r, e, example_keys);
+    if (!m.is_map()) continue;
+    policy::PurposeExample x;
+    x.where = r.location(e.mark);
+    const std::size_t errors = r.error_count();
+    if (auto v = m.require("url")) {
+      if (auto s = read_nonempty_string(r, *v)) x.url = std::move(*s);
+    }
+    if (auto v = m.get("site")) {
+      if (auto s = read_nonempty_string(r, *v)) x.site = std::move(*s);
+    }
+    if (auto v = m.get("consent")) x.consent = read_string(r, *v);
+    if (auto v = m.get("gpc")) {
+      if (auto b = read_bool(r, *v)) x.gpc = *b;
+    }
+    if (auto v = m.require("expect")) {
+      if (auto s = read_choice(r, *v, verdict_names)) {
+        x.expect = *s == "block"           ? policy::Verdict::block
+                   : *s == "strip_cookies" ? policy::Verdict::strip_cookies
+                                           : policy::Verdict::allow;
+      }
+    }
+    if (auto v = m.get("reason")) {
+      if (auto s = read_nonempty_string(r, *v)) x.reason = std::move(*s);
+    }
+    if (r.error_count() == errors) out.push_back(std::move(x));
+  }
+  return out;
+}
+
 void read_purposes(Reader& r, const Field& f, std::vector<policy::PurposeDef>& out) {
   auto list = read_list(r, f);
   if (!list) return;
@@ -99,6 +138,7 @@ void read_purposes(Reader& r, const Field& f, std::vector<policy::PurposeDef>& o
       }
     }
     if (auto v = m.get("aliases")) def.aliases = read_string_list(r, *v);
+    if (auto v = m.get("examples")) def.examples = read_examples(r, *v);
     if (r.error_count() == errors) out.push_back(std::move(def));
   }
 }
@@ -118,8 +158,10 @@ void read_trackers(Reader& r, const Field& f, std::vector<policy::TrackerRule>& 
     if (auto v = m.require("purpose")) {
       if (auto s = read_located(r, *v)) rule.purpose = std::move(*s);
     }
-    // Attribution only (where the rule comes from); validated as text, not kept in the Document.
-    if (auto v = m.get("source")) (void)read_nonempty_string(r, *v);
+    // Attribution (which list the rule comes from), for explanations; not part of the policy hash.
+    if (auto v = m.get("source")) {
+      if (auto s = read_nonempty_string(r, *v)) rule.source = std::move(*s);
+    }
     const auto domains = m.get("domains");
     const auto cookies = m.get("cookies");
     const auto urls = m.get("urls");

@@ -45,6 +45,9 @@ struct ConsentConfig {
     CmpFormat format_id = CmpFormat::tarteaucitron;                // `format`, resolved once at load
   };
   std::vector<Cmp> cmp;
+  // cookie_names, then tcf_cookie_names, then each cmp cookie: read_consent finds them all in one pass
+  // over the Cookie header. At most max_found_cookie_names (a load-time error beyond).
+  std::vector<std::string> signal_names;
 };
 
 // Checks the consent section of `doc` (unknown purposes, TCF purpose numbers out of range...) and

@@ -2,6 +2,8 @@
 // The request `Cookie` header (RFC 6265 §4.2, §5.4): parsing as browsers send it, and rewriting it
 // with some pairs removed while keeping the bytes of the others untouched.
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,14 @@ template <class Pred>
 
 // Finds the value of the first cookie named exactly `name` (case-sensitive, as cookie names are).
 [[nodiscard]] bool find_cookie(std::string_view header, std::string_view name, std::string_view& value) noexcept;
+
+inline constexpr std::size_t max_found_cookie_names = 64;  // find_cookies reads at most this many names
+
+// find_cookie for several names in one pass over the header: bit i of the result is set when names[i]
+// is present, and values[i] then holds the value of its first occurrence. Names past
+// max_found_cookie_names, or past values.size(), are not looked for. Never allocates.
+[[nodiscard]] std::uint64_t find_cookies(std::string_view header, std::span<const std::string> names,
+                                         std::span<std::string_view> values) noexcept;
 
 }  // namespace consent::policy
 

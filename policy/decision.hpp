@@ -12,6 +12,18 @@ namespace consent::policy {
 
 enum class Verdict : std::uint8_t { allow, strip_cookies, block };
 
+[[nodiscard]] constexpr std::string_view to_string(Verdict v) noexcept {
+  switch (v) {
+    case Verdict::allow:
+      return "allow";
+    case Verdict::strip_cookies:
+      return "strip_cookies";
+    case Verdict::block:
+      return "block";
+  }
+  return "allow";
+}
+
 // A blocked request is answered locally with something harmless for its context.
 enum class Surrogate : std::uint8_t {
   none,

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "policy/decision.hpp"
+
 namespace consent::policy {
 
 struct SourceLocation {
@@ -30,12 +32,28 @@ enum class Exemption : std::uint8_t {
   first_party_audience,  // CNIL audience-measurement exemption: first-party only, cookies <= 13 months
 };
 
+// A worked example a purpose carries (STYLE.md section 3): a request, the consent in force, and the
+// verdict the policy must reach. Engine::build decides every example and reports each one that fails as
+// a Diagnostic, so `consentgate check-config`, every load and every reload run them. Not part of the
+// policy hash: examples assert the meaning, they do not change it.
+struct PurposeExample {
+  std::string url;   // "https://www.google-analytics.com/g/collect?v=2"; http(s) or scheme-less
+  std::string site;  // the page's site (a host; its registrable domain is used); empty = unknown.
+                     // A request with a site carries a Referer, one without does not (email heuristics).
+  std::optional<std::string> consent;  // an eu-consent cookie value; absent = no consent signal at all
+  bool gpc = false;                    // Sec-GPC: 1
+  Verdict expect = Verdict::allow;
+  std::string reason;  // expected reason code ("purpose_not_granted"); empty = not checked
+  SourceLocation where;
+};
+
 struct PurposeDef {
   std::string id;     // "audience-measurement"; [a-z0-9-]+
   std::string label;  // human label for pages and reports
   Exemption exemption = Exemption::none;
   std::vector<std::string> aliases;  // other keys accepted in consent cookies ("analytics", "statistics")
   SourceLocation where;
+  std::vector<PurposeExample> examples = {};  // last and defaulted: {id, label, exemption, aliases, where} still reads
 };
 
 // One tracker: a purpose and the ways to recognise it. Rule ids in decisions are "<id>/domains[i]",
@@ -50,6 +68,9 @@ struct TrackerRule {
   // "_ga"): used to scope audience-measurement exemptions.
   bool first_party_only = false;
   SourceLocation where;
+  // Which list the rule comes from ("EasyPrivacy", "own (consentgate maintainers)"); empty = unstated.
+  // Attribution only: not part of the policy hash. Last, so that positional initialisers still read.
+  std::string source = {};
 };
 
 // IAB TCF v2.2: one of our purposes is granted by a TC string when all of these TCF purposes have consent

@@ -7,6 +7,7 @@
 //   "example.com"    the host itself and every subdomain ("a.example.com", "x.a.example.com")
 //   "*.example.com"  subdomains only
 // Patterns are ASCII (A-labels); upper case is folded and one trailing dot is ignored, on patterns and hosts.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -40,6 +41,16 @@ class DomainMatcher {
   // first), or an empty span. The span points into the matcher. Never allocates.
   [[nodiscard]] std::span<const std::uint32_t> match(std::string_view host) const noexcept;
 
+  // match() in three steps, so that a caller can do other work while the table's cache lines load (at 100k
+  // patterns the table is far larger than the caches): start() hashes the host and prefetches the slots
+  // it will read; peek() reads them, prefetches the record of the likeliest hit and returns a hint (the
+  // value it will probably match first, for the caller's own prefetch; a hint may be wrong); finish()
+  // returns exactly what match() would. `host` must outlive the Lookup.
+  struct Lookup;
+  [[nodiscard]] Lookup start(std::string_view host) const noexcept;
+  [[nodiscard]] std::optional<std::uint32_t> peek(Lookup& lookup) const noexcept;
+  [[nodiscard]] std::span<const std::uint32_t> finish(const Lookup& lookup) const noexcept;
+
   [[nodiscard]] std::size_t size() const noexcept { return pattern_count_; }
 
  private:
@@ -54,6 +65,7 @@ class DomainMatcher {
   struct Slot {
     std::uint32_t tag = 0;              // high half of the suffix hash
     std::uint32_t record = empty_slot;  // offset into records_
+    std::uint32_t hint = 0;             // the record's first value: what peek() announces
   };
   static constexpr std::uint32_t empty_slot = 0xFFFFFFFF;
   // records_: per suffix [key bytes][value count][of which "*." first][values...][key, packed 4 per word]
@@ -64,6 +76,17 @@ class DomainMatcher {
   std::size_t pattern_count_ = 0;
   std::uint64_t label_counts_ = 0;  // bit k: some pattern has k labels (63: 63 or more); unprobed otherwise
   std::size_t max_labels_ = 0;      // no suffix with more labels is hashed
+
+ public:
+  struct Lookup {
+    struct Probe {
+      std::size_t start;
+      std::uint64_t hash;
+    };
+    std::string_view host;
+    std::array<Probe, max_domain_pattern_bytes / 2 + 2> probes;
+    std::size_t n = 0;  // probes[k] is the suffix of k + 1 labels
+  };
 };
 
 }  // namespace consent::policy

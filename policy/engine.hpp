@@ -68,6 +68,10 @@ class Engine {
   // The tracker domains (as configured) of the given purposes: the gateway's CSP allow-list (issue 6).
   [[nodiscard]] std::vector<std::string_view> domains_for(PurposeSet purposes) const;
 
+  // Where the tracker owning `rule_id` ("<tracker>/domains[i]") comes from (TrackerRule::source); empty
+  // when unstated or not a tracker rule. For explanations, not for the request path.
+  [[nodiscard]] std::string_view rule_source(std::string_view rule_id) const noexcept;
+
   // A stable hash of the Document's meaning (16 lower-case hex digits), written into every decision log line.
   [[nodiscard]] std::string_view policy_hash() const noexcept;
   [[nodiscard]] EngineSummary summary() const noexcept;

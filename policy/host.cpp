@@ -4,6 +4,7 @@
 #include <idn2.h>
 #include <libpsl.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -193,11 +194,48 @@ std::string_view registrable_domain(std::string_view host) noexcept {
   return host.substr(static_cast<std::size_t>(domain - buf.data()));
 }
 
+bool is_public_suffix(std::string_view domain) noexcept {
+  const psl_ctx_t* ctx = psl_context();
+  if (ctx == nullptr || domain.empty() || domain.size() > max_host_bytes || domain.find('\0') != std::string_view::npos)
+    return false;
+  std::array<char, max_host_bytes + 1> buf{};
+  std::memcpy(buf.data(), domain.data(), domain.size());
+  return psl_is_public_suffix(ctx, buf.data()) != 0;
+}
+
 bool is_third_party(std::string_view host, std::string_view first_party) noexcept {
   if (first_party.empty() || host.empty()) return true;
   // Both sides go through the PSL so a caller passing the page's host ("www.example.com") instead of its
   // registrable domain still gets the right answer.
   return registrable_domain(host) != registrable_domain(first_party);
+}
+
+std::optional<UrlParts> parse_http_url(std::string_view url) {
+  for (const char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) return std::nullopt;
+  }
+  const auto strip_scheme = [&url](std::string_view scheme) {
+    if (url.size() < scheme.size()) return false;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+      if (to_lower(url[i]) != scheme[i]) return false;
+    url.remove_prefix(scheme.size());
+    return true;
+  };
+  if (!strip_scheme("https://") && !strip_scheme("http://") && url.find("://") != std::string_view::npos)
+    return std::nullopt;
+  const std::size_t authority_end = std::min(url.find_first_of("/?#"), url.size());
+  const std::string_view authority = url.substr(0, authority_end);
+  if (authority.find('@') != std::string_view::npos) return std::nullopt;
+  auto host = normalise_host(authority);
+  if (!host || host->empty()) return std::nullopt;
+  std::string_view rest = url.substr(authority_end);
+  rest = rest.substr(0, rest.find('#'));
+  UrlParts parts;
+  parts.host = std::move(*host);
+  if (rest.empty() || rest.front() == '?') parts.path_and_query = "/";
+  parts.path_and_query += rest;
+  return parts;
 }
 
 }  // namespace consent::policy

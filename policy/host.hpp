@@ -24,4 +24,17 @@ inline constexpr std::size_t max_host_bytes = 253;
 
 [[nodiscard]] bool is_ip_literal(std::string_view host) noexcept;
 
+// True when the normalised `domain` is itself a public suffix ("co.uk", "s3.amazonaws.com"). One PSL
+// lookup, where registrable_domain() makes one per label. False when no PSL is available.
+[[nodiscard]] bool is_public_suffix(std::string_view domain) noexcept;
+
+// An absolute http(s) URL, or one without a scheme ("www.example.com/p?q"), as written in a policy's
+// examples: the normalised host and the origin-form path with its query ("/" when empty; the fragment
+// is dropped). nullopt for another scheme, userinfo, an invalid host, or a control byte or space.
+struct UrlParts {
+  std::string host;
+  std::string path_and_query;
+};
+[[nodiscard]] std::optional<UrlParts> parse_http_url(std::string_view url);
+
 }  // namespace consent::policy

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "policy/engine.hpp"
 #include "tests/config/test_files.hpp"
 
 using namespace consent::config;
@@ -103,6 +104,7 @@ TEST_CASE("every policy key is read, with the location of each located value", "
   CHECK(t.urls[0].value == R"(^example\.com/collect\?)");
   CHECK(at(t.urls[0].where) == "p.yaml:19:12");
   CHECK(t.first_party_only);
+  CHECK(t.source == "https://example.org/ga");
 
   const auto& c = d.consent;
   CHECK(c.cookie_names == std::vector<std::string>{"eu-consent", "eu.consent"});
@@ -364,4 +366,86 @@ TEST_CASE("sections that configure one thing may appear in one file only", "[con
                  "p/b.yaml:4:1: consent: already defined at p/a.yaml:3:1; the consent section must be in one file",
                  "p/b.yaml:6:1: caps: already defined at p/a.yaml:5:1; the caps section must be in one file",
              }));
+}
+
+namespace {
+
+const char* const examples_policy = R"(purposes:
+  - id: analytics
+    label: Analytics
+    examples:
+      - url: https://www.google-analytics.com/g/collect?v=2
+        site: www.lemonde.fr
+        consent: "analytics:true"
+        expect: allow
+        reason: purpose_granted
+      - {url: "https://www.google-analytics.com/g/collect", expect: block, gpc: true, consent: ""}
+      - url: https://www.google-analytics.com/
+        expect: allow
+trackers:
+  - id: ga
+    purpose: analytics
+    source: EasyPrivacy
+    domains: [google-analytics.com]
+)";
+
+}  // namespace
+
+TEST_CASE("purpose examples are read with their location and decided when the engine builds", "[config]") {
+  auto r = load_policy_text(examples_policy, "p.yaml");
+  REQUIRE(messages(r).empty());
+  const auto& d = r.config->policy;
+  REQUIRE(d.purposes.size() == 1);
+  const auto& x = d.purposes[0].examples;
+  REQUIRE(x.size() == 3);
+  CHECK(x[0].url == "https://www.google-analytics.com/g/collect?v=2");
+  CHECK(x[0].site == "www.lemonde.fr");
+  CHECK(x[0].consent == std::optional<std::string>("analytics:true"));
+  CHECK_FALSE(x[0].gpc);
+  CHECK(x[0].expect == consent::policy::Verdict::allow);
+  CHECK(x[0].reason == "purpose_granted");
+  CHECK(at(x[0].where) == "p.yaml:5:9");
+  CHECK(x[1].consent == std::optional<std::string>(""));
+  CHECK(x[1].gpc);
+  CHECK(x[1].expect == consent::policy::Verdict::block);
+  CHECK(at(x[1].where) == "p.yaml:10:9");
+  CHECK_FALSE(x[2].consent);
+  CHECK(d.trackers[0].source == "EasyPrivacy");
+
+  const auto built = consent::policy::Engine::build(d);
+  std::vector<std::string> failed;
+  for (const auto& diag : built.diagnostics) failed.push_back(diag.to_string());
+  CHECK_THAT(
+      failed,
+      Equals(std::vector<std::string>{
+          R"(p.yaml:11:9: purposes.analytics.examples[2]: expected allow for "https://www.google-analytics.com/" with no consent, got block (consent_missing, rule ga/domains[0], purpose "analytics"))"}));
+}
+
+TEST_CASE("purpose example shape errors are located, with suggestions", "[config]") {
+  CHECK_THAT(
+      policy_errors(R"(purposes:
+  - id: a
+    label: A
+    examples:
+      - {url: "https://x.example/", expect: blok}
+      - {expect: allow, sight: x.example}
+      - {url: "", expect: allow, gpc: 1, consent: [a], reason: ""}
+      - just-a-url
+  - id: b
+    label: B
+    examples: {url: x}
+)"),
+      Equals(std::vector<std::string>{
+          R"(p.yaml:5:45: purposes[0].examples[0].expect: expected one of allow, strip_cookies, block, got "blok")",
+          R"(p.yaml:6:9: purposes[0].examples[1]: missing required key "url")",
+          R"(p.yaml:6:25: unknown key "sight" in purposes[0].examples[1]; did you mean "site"?)",
+          R"(p.yaml:7:16: purposes[0].examples[2].url: must not be empty)",
+          R"(p.yaml:7:38: purposes[0].examples[2].gpc: expected true or false, got "1")",
+          R"(p.yaml:7:50: purposes[0].examples[2].consent: expected a string, got a list)",
+          R"(p.yaml:7:63: purposes[0].examples[2].reason: must not be empty)",
+          R"(p.yaml:8:9: purposes[0].examples[3]: expected a map, got "just-a-url")",
+          R"(p.yaml:11:15: purposes[1].examples: expected a list, got a map)",
+      }));
+  CHECK_THAT(policy_errors("trackers:\n  - {id: t, purpose: a, domains: [a.example], source: \"\"}\n"),
+             Equals(std::vector<std::string>{"p.yaml:2:56: trackers[0].source: must not be empty"}));
 }

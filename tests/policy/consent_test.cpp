@@ -378,3 +378,24 @@ TEST_CASE("explain_consent shows every signal with its reason and agrees with re
   CHECK(bad.readings[0].reason == "duplicate key with different values");
   CHECK(explain_consent(config(), ConsentInputs{"x=1", {}, jan15}).readings.empty());
 }
+
+TEST_CASE("more consent cookie names than one pass can read are refused at load", "[policy]") {
+  Document doc = make_document();
+  for (int i = 0; i < 70; ++i) doc.consent.cookie_names.push_back("alias" + std::to_string(i));
+  std::vector<Diagnostic> diagnostics;
+  (void)compile_consent(doc, diagnostics);
+  REQUIRE(diagnostics.size() == 1);
+  CHECK(diagnostics[0].to_string() ==
+        "consent: too many consent cookie names (77 in cookie_names, tcf_cookie_names and cmp; limit 64)");
+}
+
+TEST_CASE("a consent cookie is read wherever it sits among many cookies, and only its first time", "[policy]") {
+  std::string header;
+  for (int i = 0; i < 40; ++i) header += "_c" + std::to_string(i) + "=eu-consent; ";
+  const ConsentState none = read(header);
+  CHECK(none.status == ConsentStatus::missing);
+  const ConsentState granted = read(header + "eu-consent=analytics:true; eu-consent=analytics:false");
+  CHECK(granted.status == ConsentStatus::valid);
+  CHECK(granted.source == ConsentSource::eu_consent);
+  CHECK(read(header + "eu-consent=analytics:true") == granted);
+}

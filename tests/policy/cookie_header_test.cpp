@@ -129,3 +129,44 @@ TEST_CASE("rewriting a header of many pairs drops those past the limit", "[polic
   const std::string out = rewrite_cookie_header(header, [](const CookiePair&) { return false; });
   CHECK(parse_cookie_header(out).size() == max_cookie_pairs);
 }
+
+TEST_CASE("find_cookies reads several names in one pass as find_cookie reads each", "[policy]") {
+  using consent::policy::find_cookies;
+  const std::vector<std::string> names = {"eu-consent", "eu.consent", "euconsent-v2", "", "missing", "eu-consent"};
+  std::vector<std::string_view> values(names.size());
+  const std::string header =
+      "a=1; eu.consent=x; EU-CONSENT=no; eu-consent = first ; =nameless; eu-consent=second; "
+      "eu-consentX=y; euconsent-v2=";
+  const std::uint64_t found = find_cookies(header, names, values);
+  CHECK(found == 0b101111U);
+  CHECK(values[0] == "first");
+  CHECK(values[1] == "x");
+  CHECK(values[2].empty());
+  CHECK(values[3] == "=nameless");  // nameless pair: empty name, the segment as value
+  CHECK(values[5] == "first");      // a name listed twice is found for both
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string_view one;
+    CHECK(find_cookie(header, names[i], one) == ((found >> i & 1U) != 0));
+    if ((found >> i & 1U) != 0) CHECK(one.data() == values[i].data());
+  }
+  CHECK(find_cookies("", names, values) == 0);
+  CHECK(find_cookies(header, {}, values) == 0);
+  CHECK(find_cookies(header, names, std::span<std::string_view>(values.data(), 1)) == 1);  // fewer slots
+}
+
+TEST_CASE("find_cookies looks no further than max_cookie_pairs and max_found_cookie_names", "[policy]") {
+  using consent::policy::find_cookies;
+  using consent::policy::max_found_cookie_names;
+  std::string header;
+  for (std::size_t i = 0; i < max_cookie_pairs; ++i) header += "c" + std::to_string(i) + "=v; ";
+  header += "eu-consent=late";
+  const std::vector<std::string> late = {"eu-consent", "c0", "c511"};
+  std::vector<std::string_view> values(late.size());
+  CHECK(find_cookies(header, late, values) == 0b110U);  // past the pair limit, as find_cookie
+  std::vector<std::string> many;
+  for (std::size_t i = 0; i < max_found_cookie_names + 8; ++i) many.push_back("c" + std::to_string(i));
+  std::vector<std::string_view> many_values(many.size());
+  CHECK(find_cookies(header, many, many_values) == ~std::uint64_t{0});
+  CHECK(many_values[63] == "v");
+  CHECK(many_values[64].empty());  // not looked for
+}

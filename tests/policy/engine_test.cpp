@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -737,4 +738,117 @@ TEST_CASE("filtering a Cookie header split in two gives the same cookies as filt
     INFO("split at " << at);
     CHECK(joined == expected);
   }
+}
+
+namespace {
+
+PurposeExample example(std::string url, Verdict expect, std::optional<std::string> consent = std::nullopt,
+                       std::string site = "", std::string reason = "") {
+  PurposeExample x;
+  x.url = std::move(url);
+  x.expect = expect;
+  x.consent = std::move(consent);
+  x.site = std::move(site);
+  x.reason = std::move(reason);
+  x.where = {"policies/purposes.yaml", 30, 9};
+  return x;
+}
+
+PurposeDef& purpose_named(Document& doc, std::string_view id) {
+  const auto it = std::find_if(doc.purposes.begin(), doc.purposes.end(), [id](const auto& p) { return p.id == id; });
+  REQUIRE(it != doc.purposes.end());
+  return *it;
+}
+
+}  // namespace
+
+TEST_CASE("purpose examples that come out as written let the engine build", "[policy]") {
+  Document doc = test_document();
+  auto& analytics = purpose_named(doc, "analytics").examples;
+  analytics.push_back(example("https://www.google-analytics.com/g/collect?v=2", Verdict::block, std::nullopt,
+                              "lemonde.fr", "consent_missing"));
+  analytics.push_back(example("https://www.google-analytics.com/g/collect?v=2", Verdict::allow, "analytics:true",
+                              "lemonde.fr", "purpose_granted"));
+  analytics.push_back(example("HTTP://WWW.Google-Analytics.COM:443", Verdict::block, "analytics:false"));
+  analytics.push_back(example("www.google-analytics.com/collect#frag", Verdict::block, "{\"statistics\":false}"));
+  // A dated choice is read as made now, whatever the calendar says when the policy loads.
+  analytics.push_back(example("https://google-analytics.com/", Verdict::allow, "analytics:true,ts:1000000000"));
+  analytics.push_back(example("https://notgoogle-analytics.com/", Verdict::allow, std::nullopt, "", "no_rule"));
+  auto& ads = purpose_named(doc, "advertising").examples;
+  PurposeExample gpc =
+      example("https://ad.doubleclick.net/pixel", Verdict::block, "advertising:true", "shop.example", "gpc_refused");
+  gpc.gpc = true;
+  ads.push_back(gpc);
+  ads.push_back(example("https://www.doubleclick.net/", Verdict::strip_cookies, std::nullopt, "www.doubleclick.net",
+                        "first_party_navigation"));
+  auto& replay = purpose_named(doc, "session-replay").examples;
+  replay.push_back(example("https://shop.example/static/hotjar-12.js", Verdict::block, "", "shop.example"));
+  auto& email = purpose_named(doc, "email-tracking").examples;
+  email.push_back(example("https://img.sender.example/o/4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c.gif", Verdict::block,
+                          std::nullopt, "", "email_pixel_heuristic"));
+  const BuildResult r = Engine::build(doc);
+  for (const Diagnostic& d : r.diagnostics) UNSCOPED_INFO(d.to_string());
+  CHECK(r.diagnostics.empty());
+  CHECK(r.engine);
+  // Examples assert the meaning; they do not change it.
+  CHECK(r.engine->policy_hash() == engine().policy_hash());
+}
+
+TEST_CASE("each purpose example that fails is a located diagnostic naming what came out", "[policy]") {
+  Document doc = test_document();
+  auto& analytics = purpose_named(doc, "analytics").examples;
+  analytics.push_back(example("https://www.google-analytics.com/g/collect", Verdict::allow));
+  analytics.push_back(example("https://www.google-analytics.com/", Verdict::block, "analytics:true"));
+  analytics.push_back(
+      example("https://www.google-analytics.com/", Verdict::block, std::nullopt, "", "consent_expired"));
+  analytics.push_back(example("https://ad.doubleclick.net/", Verdict::block));  // another purpose's tracker
+  analytics.push_back(example("ftp://google-analytics.com/", Verdict::block));
+  analytics.push_back(example("https://user@google-analytics.com/", Verdict::block));
+  analytics.push_back(example("https://bad host/", Verdict::block));
+  analytics.push_back(example("https://google-analytics.com/", Verdict::block, std::nullopt, "a..b"));
+  analytics.push_back(example("https://google-analytics.com/", Verdict::block, std::nullopt, "", "not_a_reason"));
+  analytics.push_back(example("https://google-analytics.com/", Verdict::block, "garbage{", "", "consent_malformed"));
+  CHECK_THAT(
+      messages(doc),
+      Catch::Matchers::Equals(std::vector<std::string>{
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[0]: expected allow for "https://www.google-analytics.com/g/collect" with no consent, got block (consent_missing, rule google-analytics/domains[0], purpose "analytics"))",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[1]: expected block for "https://www.google-analytics.com/" with consent "analytics:true", got allow (purpose_granted, rule google-analytics/domains[0], purpose "analytics"))",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[2]: expected block (consent_expired) for "https://www.google-analytics.com/" with no consent, got block (consent_missing, rule google-analytics/domains[0], purpose "analytics"))",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[3]: expected block for "https://ad.doubleclick.net/" with no consent, got block (consent_missing, rule doubleclick/domains[0], purpose "advertising"))",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[4]: "ftp://google-analytics.com/" is not an http(s) URL)",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[5]: "https://user@google-analytics.com/" is not an http(s) URL)",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[6]: "https://bad host/" is not an http(s) URL)",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[7]: site "a..b" is not a host name)",
+          R"(policies/purposes.yaml:30:9: purposes.analytics.examples[8]: unknown reason "not_a_reason")",
+      }));
+  CHECK_FALSE(Engine::build(doc).engine);
+}
+
+TEST_CASE("hostile example URLs give diagnostics, never crashes", "[policy]") {
+  Document doc = test_document();
+  auto& analytics = purpose_named(doc, "analytics").examples;
+  for (std::string url : {std::string(), std::string("https://"), std::string("http:///x"), std::string(100000, 'a'),
+                          std::string("https://") + std::string(300, 'a') + ".com/",
+                          std::string("https://a\0b.com/", 16), std::string("https://[::1/"),
+                          std::string("https://\xC3\x28.example/"), std::string("https://a.example:99999/")})
+    analytics.push_back(example(url, Verdict::allow));
+  const BuildResult r = Engine::build(doc);
+  CHECK(r.diagnostics.size() == analytics.size());
+  CHECK_FALSE(r.engine);
+}
+
+TEST_CASE("a rule id leads back to the list its tracker came from", "[policy]") {
+  Document doc = test_document();
+  doc.trackers[0].source = "EasyPrivacy";
+  doc.trackers[2].source = "own (consentgate maintainers)";
+  const auto e = build(doc);
+  CHECK(e->rule_source("google-analytics/domains[0]") == "EasyPrivacy");
+  CHECK(e->rule_source("google-analytics/cookies[2]") == "EasyPrivacy");
+  CHECK(e->rule_source("hotjar/urls[0]") == "own (consentgate maintainers)");
+  CHECK(e->rule_source("doubleclick/domains[0]").empty());
+  CHECK(e->rule_source("allow_domains[0]").empty());
+  CHECK(e->rule_source("").empty());
+  CHECK(e->rule_source("nope/domains[0]").empty());
+  // Attribution is not meaning: the policy hash ignores it.
+  CHECK(e->policy_hash() == engine().policy_hash());
 }
