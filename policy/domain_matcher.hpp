@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/detail/huge_page_allocator.hpp"
+
 namespace consent::policy {
 
 inline constexpr std::size_t max_domain_pattern_bytes = 253;  // RFC 1035 §2.3.4, without the trailing dot
@@ -71,8 +73,8 @@ class DomainMatcher {
   // records_: per suffix [key bytes][value count][of which "*." first][values...][key, packed 4 per word]
 
   std::vector<Pending> pending_;
-  std::vector<Slot> slots_;  // power-of-two size
-  std::vector<std::uint32_t> records_;
+  std::vector<Slot, detail::HugePageAllocator<Slot>> slots_;  // power-of-two size
+  std::vector<std::uint32_t, detail::HugePageAllocator<std::uint32_t>> records_;
   std::size_t pattern_count_ = 0;
   std::uint64_t label_counts_ = 0;  // bit k: some pattern has k labels (63: 63 or more); unprobed otherwise
   std::size_t max_labels_ = 0;      // no suffix with more labels is hashed

@@ -379,10 +379,10 @@ struct Engine::Impl {
   std::vector<std::pair<std::string, PurposeIndex>> keys;  // id or alias -> index, sorted
   PurposeSet exempt_always;
   std::vector<Entry> entries;  // matcher values index this; never resized after build
-  std::vector<HotEntry> hot;   // parallel to entries
+  std::vector<HotEntry, detail::HugePageAllocator<HotEntry>> hot;  // parallel to entries
   // Parallel to entries, one byte each: what judging a candidate reads. At 100k domains this stays in
   // cache where `hot` does not; a decision reads `hot` once, for the winner's rule id.
-  std::vector<PurposeIndex> entry_purpose;
+  std::vector<PurposeIndex, detail::HugePageAllocator<PurposeIndex>> entry_purpose;
   PurposeSet audience_purposes;             // Exemption::first_party_audience
   std::vector<std::string> allow_rule_ids;  // "allow_domains[i]"
   DomainMatcher allow;
