@@ -188,6 +188,9 @@ http {{
 def start_origin(tmp):
     root = os.path.join(tmp, "www")
     os.makedirs(root)
+    # nginx's workers run as "nobody" when it starts as root: they must reach the files.
+    os.chmod(tmp, os.stat(tmp).st_mode | 0o711)
+    os.chmod(root, 0o755)
     with open(os.path.join(root, "small"), "wb") as f:
         f.write(b"x" * 1024)
     with open(os.path.join(root, "large"), "wb") as f:
