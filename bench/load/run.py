@@ -7,7 +7,8 @@ p50/p99 latency and the proxy's CPU seconds per 10k requests (utime+stime of its
 /proc). Then it opens 2,000 idle keep-alive connections (one exchange each) and reports the proxy's RSS
 growth per idle connection. Everything listens on 127.0.0.1; every process started here is ended here.
 
-    bench/load/run.py --consentgate build/release/proxy/consentgate [--runs 5] [--duration 10]
+    bench/load/run.py --consentgate build-rel/proxy/consentgate [--runs 3] [--duration 10]
+                      [--json FILE] [--markdown FILE]
 
 Figures are informative (never pass/fail); the summary prints the ratios the issue sets as targets.
 """
@@ -141,6 +142,40 @@ def idle_connections(port, count, request):
     return socks
 
 
+def machine():
+    """What the figures were measured on, and how busy it was (other builds share the cores)."""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": os.cpu_count(), "cpu": model,
+            "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+
+
+def markdown(results, meta):
+    lines = ["# Plain HTTP forward proxy (issue 3)", "", f"- machine: {meta['machine']['nproc']} cores, "
+             f"{meta['machine']['cpu']}", f"- load before: `{meta['machine']['uptime']}`",
+             f"- load after: `{meta['uptime_after']}`", f"- command: `{meta['command']}`", "",
+             "| size | target | req/s | p50 ms | p99 ms | CPU s/10k | non-2xx |", "|---|---|---:|---:|---:|---:|---:|"]
+    for size in ("small", "large"):
+        for name, r in results.items():
+            if name.startswith("_") or size not in r:
+                continue
+            m = r[size]
+            lines.append(f"| {size} | {name} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
+                         f"{m['cpu_s_per_10k']:.3f} | {m['non_2xx']:.0f} |")
+    lines += ["", "| target | idle KiB per keep-alive connection |", "|---|---:|"]
+    for name, r in results.items():
+        if not name.startswith("_") and "idle_kib_per_connection" in r:
+            lines.append(f"| {name} | {r['idle_kib_per_connection']:.1f} |")
+    if results.get("_ratios"):
+        lines += ["", "Ratios (consentgate / peer, same run):", ""]
+        lines += [f"- {k}: {v:.2f}x" for k, v in results["_ratios"].items()]
+    return "\n".join(lines) + "\n"
+
+
 class Target:
     def __init__(self, name, proc, port, absolute):
         self.name, self.proc, self.port, self.absolute = name, proc, port, absolute
@@ -272,7 +307,9 @@ def main():
     ap.add_argument("--idle", type=int, default=2000, help="idle keep-alive connections for the memory figure")
     ap.add_argument("--peers", default="nginx,squid,tinyproxy,privoxy")
     ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--markdown", help="also write a markdown table to this file")
     args = ap.parse_args()
+    meta = {"machine": machine(), "command": " ".join(sys.argv)}
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -303,6 +340,7 @@ def main():
                     runs.append(r)
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 results.setdefault(t.name, {})[size] = med
+                results[t.name].setdefault("runs", {})[size] = runs
                 print(f"{size:5} {t.name:14} {med['rps']:9.0f} req/s  p50 {med['p50_ms']:6.2f} ms  "
                       f"p99 {med['p99_ms']:6.2f} ms  cpu {med['cpu_s_per_10k']:.3f} s/10k  "
                       f"non-2xx {med['non_2xx']:.0f}", flush=True)
@@ -327,16 +365,24 @@ def main():
         for t in targets:
             stop(t.proc)
     cg = results.get("consentgate", {})
-    print("\n# ratios (small responses)")
-    for peer in ("squid", "nginx-reverse"):
-        if peer in results and "small" in cg:
-            p, c = results[peer]["small"], cg["small"]
-            print(f"consentgate / {peer}: {c['rps'] / p['rps']:.2f}x req/s, "
-                  f"{c['cpu_s_per_10k'] / p['cpu_s_per_10k']:.2f}x CPU per request, "
-                  f"p99 {c['p99_ms']:.2f} vs {p['p99_ms']:.2f} ms")
+    ratios = {}
+    for size in ("small", "large"):
+        for peer in ("squid", "nginx-reverse", "tinyproxy", "privoxy"):
+            if peer in results and size in cg and size in results[peer]:
+                p, c = results[peer][size], cg[size]
+                ratios[f"{size}: req/s vs {peer}"] = c["rps"] / p["rps"]
+                ratios[f"{size}: CPU per request vs {peer}"] = c["cpu_s_per_10k"] / p["cpu_s_per_10k"]
+                ratios[f"{size}: p99 vs {peer}"] = c["p99_ms"] / p["p99_ms"]
+    results["_ratios"] = ratios
+    print("\n# ratios (consentgate / peer)\n" + "\n".join(f"{k}: {v:.2f}x" for k, v in ratios.items()))
+    meta["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    results["_meta"] = meta
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(results, meta))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
