@@ -38,11 +38,7 @@ _spec.loader.exec_module(lb)
 
 def gateway_config(tmp, origin_port, extra_yaml):
     """config/default.yaml turned into a gateway in front of the origin."""
-    base = os.path.join(REPO, "config/default.yaml")
-    with open(base) as f:
-        cfg = yaml.safe_load(f)
-    base_dir = os.path.dirname(base)
-    cfg["policies"] = [p if os.path.isabs(p) else os.path.join(base_dir, p) for p in cfg.get("policies", [])]
+    cfg = lb.load_default_config()
     cfg["mode"] = "gateway"
     cfg["log"] = os.path.join(tmp, "decisions.jsonl")
     listen_port = lb.free_port()
@@ -51,8 +47,7 @@ def gateway_config(tmp, origin_port, extra_yaml):
     gw["consent_records"] = ""
     cfg["gateway"] = gw
     if extra_yaml:
-        for k, v in yaml.safe_load(extra_yaml).items():
-            cfg[k] = v
+        lb.deep_merge(cfg, yaml.safe_load(extra_yaml))
     path = os.path.join(tmp, "gateway.yaml")
     with open(path, "w") as f:
         yaml.safe_dump(cfg, f, sort_keys=False)

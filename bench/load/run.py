@@ -100,6 +100,8 @@ def rss_kib(root):
 
 def parse_duration_ms(text):
     m = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:  # wrk prints "-nan" when a run completed no request
+        return float("nan")
     value, unit = float(m.group(1)), m.group(2)
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
@@ -109,10 +111,14 @@ def run_wrk(port, script, env, duration, connections):
            f"http://127.0.0.1:{port}/"]
     out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True,
                          timeout=duration + 30).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    p50 = parse_duration_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = parse_duration_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    try:
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        p50 = parse_duration_ms(re.search(r"50%\s+(\S+)", out).group(1))
+        p99 = parse_duration_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    except AttributeError:
+        print(f"# wrk output not understood:\n{out}", file=sys.stderr)
+        rps, requests, p50, p99 = 0.0, 0, float("nan"), float("nan")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "requests": requests, "p50_ms": p50, "p99_ms": p99,
             "non_2xx": int(errors.group(1)) if errors else 0}
@@ -237,18 +243,53 @@ def start_origin(tmp):
     return Target("direct", proc, port, absolute=False)
 
 
-def start_consentgate(tmp, binary, origin_port):
+def deep_merge(base, extra):
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def load_default_config():
+    """config/default.yaml as a dict. PyYAML (YAML 1.1) cannot read a plain `::1/128` inside a flow
+    sequence, which yaml-cpp accepts: such IPv6 items are quoted first."""
+    import yaml  # python3-yaml; only needed for generated configs
+    base = os.path.join(REPO, "config/default.yaml")
+    with open(base) as f:
+        text = re.sub(r"(?<=[\[, ])(::[0-9A-Fa-f:./]*)(?=[,\]])", r'"\1"', f.read())
+    cfg = yaml.safe_load(text)
+    cfg["policies"] = [p if os.path.isabs(p) else os.path.join(os.path.dirname(base), p)
+                       for p in cfg.get("policies", [])]
+    return cfg
+
+
+def variant_config(tmp, name, extra_yaml):
+    """config/default.yaml with `extra_yaml` merged in (policy paths made absolute), for what-if runs."""
+    import yaml
+    cfg = load_default_config()
+    cfg["policies"] = [p if os.path.isabs(p) else os.path.join(os.path.dirname(base), p)
+                       for p in cfg.get("policies", [])]
+    deep_merge(cfg, yaml.safe_load(extra_yaml) or {})
+    path = os.path.join(tmp, f"{name}.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+    return path
+
+
+def start_consentgate(tmp, binary, origin_port, name="consentgate", config=None):
     port_line = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-    proc = subprocess.Popen([binary, "run", "--config", os.path.join(REPO, "config/default.yaml"),
-                             "--listen", "127.0.0.1:0", "--log", os.path.join(tmp, "decisions.jsonl")],
-                            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "consentgate.err"), "w"),
+    proc = subprocess.Popen([binary, "run", "--config", config or os.path.join(REPO, "config/default.yaml"),
+                             "--listen", "127.0.0.1:0", "--log", os.path.join(tmp, f"{name}-decisions.jsonl")],
+                            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, f"{name}.err"), "w"),
                             text=True, start_new_session=True)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         m = port_line.search(line or "")
         if m:
-            return Target("consentgate", proc, int(m.group(1)), absolute=True)
+            return Target(name, proc, int(m.group(1)), absolute=True)
         if proc.poll() is not None:
             break
     stop(proc)
@@ -308,6 +349,10 @@ def main():
     ap.add_argument("--peers", default="nginx,squid,tinyproxy,privoxy")
     ap.add_argument("--json", help="also write the results as JSON to this file")
     ap.add_argument("--markdown", help="also write a markdown table to this file")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=YAML",
+                    help="also run consentgate with this YAML merged into its config (repeatable), e.g. "
+                         "pool128='{limits: {upstream_pool_per_host: 128}}'")
+    ap.add_argument("--perf", help="perf record -g consentgate during its first small-response run, into this file")
     args = ap.parse_args()
     meta = {"machine": machine(), "command": " ".join(sys.argv)}
 
@@ -322,6 +367,10 @@ def main():
         targets = [origin]
         if args.consentgate:  # an empty path measures the peers alone
             targets.append(start_consentgate(tmp, args.consentgate, origin.port))
+            for spec in args.variant:
+                name, _, extra = spec.partition("=")
+                targets.append(start_consentgate(tmp, args.consentgate, origin.port, f"consentgate-{name}",
+                                                 variant_config(tmp, name, extra)))
         targets += start_peers(tmp, origin.port, args.peers.split(","))
         for t in targets[1:]:
             if not wait_port(t.port):
@@ -333,9 +382,17 @@ def main():
                 env = {"COOKIE": COOKIE, "TARGET_URL": url, "TARGET_PATH": f"/{size}"}
                 script = os.path.join(HERE, "absolute.lua" if t.absolute else "origin.lua")
                 runs = []
-                for _ in range(args.runs):
+                for i in range(args.runs):
+                    perf = None
+                    if args.perf and t.name == "consentgate" and size == "small" and i == 0:
+                        # Sampling costs a little CPU: this run's figures are slightly pessimistic.
+                        perf = subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-o", args.perf, "-p",
+                                                 str(t.proc.pid), "--", "sleep", str(max(1, args.duration - 2))],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     cpu0 = cpu_seconds(t.proc.pid)
                     r = run_wrk(t.port, script, env, args.duration, args.connections)
+                    if perf is not None:
+                        perf.wait(timeout=60)
                     r["cpu_s_per_10k"] = (cpu_seconds(t.proc.pid) - cpu0) / max(r["requests"], 1) * 10000
                     runs.append(r)
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -345,7 +402,7 @@ def main():
                       f"p99 {med['p99_ms']:6.2f} ms  cpu {med['cpu_s_per_10k']:.3f} s/10k  "
                       f"non-2xx {med['non_2xx']:.0f}", flush=True)
         for t in targets:
-            if t.name in ("direct",):
+            if t.name in ("direct",) or args.idle <= 0:
                 continue
             target = f"http://127.0.0.1:{origin.port}/small" if t.absolute else "/small"
             req = (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{origin.port}\r\nCookie: {COOKIE}\r\n\r\n").encode()
