@@ -74,7 +74,8 @@ Endpoint parse_endpoint(const std::string& s) {
 int dial(const Endpoint& e) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  timeval tv{5, 0};
+  // Generous: a loaded proxy minting for 64 new hosts at once is slow, not failed.
+  timeval tv{30, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
@@ -146,18 +147,30 @@ struct Connection {
 
 bool open_connection(Connection& c, SSL_CTX* ctx, const Options& opt, const Endpoint& target, const Endpoint* proxy,
                      const std::string& host) {
+  // TLS_LOAD_DEBUG=1 says which step failed (on stderr), to tell a slow proxy from a broken set-up.
+  static const bool debug = std::getenv("TLS_LOAD_DEBUG") != nullptr;
+  auto fail = [&](const char* step) {
+    if (debug) {
+      char reason[256] = "";
+      ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+      std::fprintf(stderr, "%s: %s failed (errno %d, %s)\n", host.c_str(), step, errno, reason);
+    }
+    return false;
+  };
   c.fd = dial(proxy != nullptr ? *proxy : target);
-  if (c.fd < 0) return false;
+  if (c.fd < 0) return fail("connect");
   if (proxy != nullptr) {
     const std::string authority = host + ":" + std::to_string(opt.connect_port);
-    if (!write_all(c.fd, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")) return false;
-    if (!read_connect_reply(c.fd)) return false;
+    if (!write_all(c.fd, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")) {
+      return fail("CONNECT write");
+    }
+    if (!read_connect_reply(c.fd)) return fail("CONNECT reply");
   }
   c.ssl = SSL_new(ctx);
   SSL_set_fd(c.ssl, c.fd);
   SSL_set_tlsext_host_name(c.ssl, host.c_str());
   SSL_set1_host(c.ssl, host.c_str());
-  return SSL_connect(c.ssl) == 1;
+  return SSL_connect(c.ssl) == 1 || fail("TLS handshake");
 }
 
 // RFC 9110 7.2: the Host header names the port when it is not the scheme's default, and a bumping proxy

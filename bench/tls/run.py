@@ -110,7 +110,7 @@ def start_squid(tmp, origin_port, hosts, runs):
     with open(conf, "w") as f:
         f.write(f"""http_port 127.0.0.1:{port} ssl-bump tls-cert={cert} tls-key={key} generate-host-certificates=on dynamic_cert_mem_cache_size=64MB
 sslcrtd_program /usr/lib/squid/security_file_certgen -s {db} -M 64MB
-sslcrtd_children 8 startup=2 idle=1
+sslcrtd_children 32 startup=5 idle=1
 acl step1 at_step SslBump1
 ssl_bump peek step1
 ssl_bump bump all
