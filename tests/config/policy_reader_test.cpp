@@ -436,16 +436,16 @@ TEST_CASE("purpose example shape errors are located, with suggestions", "[config
     examples: {url: x}
 )"),
       Equals(std::vector<std::string>{
-          R"(p.yaml:5:45: purposes[0].examples[0].expect: expected one of allow, strip_cookies, block, got "blok")",
+          R"(p.yaml:5:45: purposes[0].examples[0].expect: expected one of allow, strip_cookies, block, got "blok"; did you mean "block"?)",
           R"(p.yaml:6:9: purposes[0].examples[1]: missing required key "url")",
-          R"(p.yaml:6:25: unknown key "sight" in purposes[0].examples[1]; did you mean "site"?)",
-          R"(p.yaml:7:16: purposes[0].examples[2].url: must not be empty)",
-          R"(p.yaml:7:38: purposes[0].examples[2].gpc: expected true or false, got "1")",
-          R"(p.yaml:7:50: purposes[0].examples[2].consent: expected a string, got a list)",
-          R"(p.yaml:7:63: purposes[0].examples[2].reason: must not be empty)",
+          R"(p.yaml:6:25: unknown key "sight" in purposes[0].examples[1]; expected one of: url, site, consent, gpc, expect, reason)",
+          R"(p.yaml:7:15: purposes[0].examples[2].url: must not be empty)",
+          R"(p.yaml:7:39: purposes[0].examples[2].gpc: expected true or false, got "1")",
+          R"(p.yaml:7:51: purposes[0].examples[2].consent: expected a string, got a list)",
+          R"(p.yaml:7:64: purposes[0].examples[2].reason: must not be empty)",
           R"(p.yaml:8:9: purposes[0].examples[3]: expected a map, got "just-a-url")",
           R"(p.yaml:11:15: purposes[1].examples: expected a list, got a map)",
       }));
   CHECK_THAT(policy_errors("trackers:\n  - {id: t, purpose: a, domains: [a.example], source: \"\"}\n"),
-             Equals(std::vector<std::string>{"p.yaml:2:56: trackers[0].source: must not be empty"}));
+             Equals(std::vector<std::string>{"p.yaml:2:55: trackers[0].source: must not be empty"}));
 }
