@@ -114,8 +114,8 @@ GatewayOrigin::GatewayOrigin() : server_(std::make_unique<httplib::Server>()) {
   const int port = server_->bind_to_any_port("127.0.0.1");
   if (port <= 0) throw std::runtime_error("origin cannot bind");
   port_ = static_cast<std::uint16_t>(port);
+  // bind_to_any_port() already listens: connections queue until the thread accepts them.
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  server_->wait_until_ready();
 }
 
 GatewayOrigin::~GatewayOrigin() {
