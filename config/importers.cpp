@@ -457,7 +457,10 @@ ImportResult import_disconnect(std::string_view text, const ImportOptions& optio
         problems.error(0, 0, el_path, "expected an object with one entity name, got " + json_type(element));
         continue;
       }
-      const auto& [entity, props] = *element.items().begin();
+      // Not a structured binding of *items().begin(): the proxy holding the key would die at the ';'.
+      const auto first = element.begin();
+      const std::string entity = first.key();
+      const auto& props = first.value();
       const std::string entity_path = el_path + "." + quote(safe_text(entity));
       if (!props.is_object()) {
         problems.error(0, 0, entity_path, "expected an object, got " + json_type(props));
@@ -763,6 +766,9 @@ ImportResult import_open_cookie_database(std::string_view text, const ImportOpti
       t.comments.push_back("retention of " + pattern + ": " + safe_text(trim(rec.fields[*retention_col]), 60));
     }
   }
+  // Syntax problems were found while reading, row problems after: report them all in line order.
+  std::stable_sort(result.problems.begin(), result.problems.end(),
+                   [](const ImportProblem& a, const ImportProblem& b) { return a.line < b.line; });
   if (problems.has_errors()) return result;
   for (auto& [key, t] : by_platform) {
     sort_unique(t.comments);

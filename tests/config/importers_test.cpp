@@ -158,11 +158,11 @@ TEST_CASE("malformed services.json is an error with its position, and nothing is
   CHECK(r.trackers.empty());
   const auto m = messages(r);
   REQUIRE(m.size() == 1);
-  CHECK(m[0].rfind("truncated.json:2:1: not valid JSON: ", 0) == 0);
+  CHECK(m[0].rfind("truncated.json:1:101: not valid JSON: ", 0) == 0);
 
   const auto garbage = consent::config::import_disconnect("{\"categories\": {\"Advertising\": [}\n", named("g.json"));
   REQUIRE(garbage.has_errors());
-  CHECK(messages(garbage)[0].rfind("g.json:1:31: not valid JSON: syntax error", 0) == 0);
+  CHECK(messages(garbage)[0].rfind("g.json:1:33: not valid JSON: syntax error", 0) == 0);
 
   const auto shape =
       consent::config::import_disconnect(R"({"categories": {"Advertising": [["a.example"]]}})", named("shape.json"));
@@ -231,7 +231,7 @@ TEST_CASE("malformed CSV is reported line by line and nothing is imported", "[co
       consent::config::import_open_cookie_database(read_fixture("unterminated.csv"), named("u.csv"));
   CHECK(unterminated.trackers.empty());
   CHECK(messages(unterminated) ==
-        std::vector<std::string>{"u.csv:2:29: quoted field not closed before the end of the input"});
+        std::vector<std::string>{"u.csv:2:19: quoted field not closed before the end of the input"});
 
   const std::string header = "Platform,Category,Cookie / Data Key name,Wildcard match\n";
   const auto bad = consent::config::import_open_cookie_database(
@@ -296,7 +296,7 @@ TEST_CASE("ABP lists: only domain-only rules are imported, the rest is counted",
   CHECK(r.skipped.at("not a domain-only rule") == 1);
   CHECK(messages(r) ==
         std::vector<std::string>{
-            "abp-small.txt:17:3: warning: \"co.uk\" is a public suffix: it would match every site under it; "
+            "abp-small.txt:16:3: warning: \"co.uk\" is a public suffix: it would match every site under it; "
             "skipped"});
   CHECK(has(r.header, "licence (as declared by the list): https://creativecommons.org/licenses/by-sa/3.0/"));
 }

@@ -79,14 +79,14 @@ has_line "$out" "$work/settings.yaml: OK"
 # Bad input: exit 1, precise messages, and nothing written (not even a truncated file).
 run 1 import disconnect "$fx/truncated.json" -o "$work/policies/truncated.yaml"
 absent "$work/policies/truncated.yaml"
-grep -q "^$fx/truncated.json:2:1: not valid JSON: " "$err" || {
+grep -q "^$fx/truncated.json:1:101: not valid JSON: " "$err" || {
   echo "FAIL: no position for the truncated JSON"
   sed 's/^/  got: /' "$err"
   failures=$((failures + 1))
 }
 has_line "$err" "consentgate import: $fx/truncated.json is not a usable disconnect list; nothing written"
 run 1 import ocd "$fx/unterminated.csv" -o "$work/policies/unterminated.yaml"
-has_line "$err" "$fx/unterminated.csv:2:29: quoted field not closed before the end of the input"
+has_line "$err" "$fx/unterminated.csv:2:19: quoted field not closed before the end of the input"
 absent "$work/policies/unterminated.yaml"
 # Deterministic binary garbage: the same bytes on every run.
 awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) printf "%c", int(rand() * 255) + 1 }' >"$work/garbage.bin"
