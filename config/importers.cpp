@@ -187,6 +187,10 @@ DomainCheck check_domain(std::string_view raw) {
   }
   if (policy::is_ip_literal(d)) return {"", quote(safe_text(raw)) + " is an IP address, not a domain"};
   if (d.find('.') == std::string::npos) return {"", quote(safe_text(raw)) + " is not a domain (a single label)"};
+  // RFC 1123 2.1: a label neither starts nor ends with '-' (ABP fragments such as "-tracker.js" do).
+  if (d.front() == '-' || d.back() == '-' || d.find(".-") != std::string::npos || d.find("-.") != std::string::npos) {
+    return {"", quote(safe_text(raw)) + " is not a domain (a label starts or ends with '-')"};
+  }
   if (is_public_suffix(d)) {
     return {"", quote(d) + " is a public suffix: it would match every site under it"};
   }
@@ -908,6 +912,10 @@ ImportResult import_host_list(std::string_view text, const ImportOptions& option
           continue;
         }
       }
+    } else if (abp) {
+      // In ABP syntax a bare "-didomi.js" or "example.com" is a URL substring, not a host.
+      ++result.skipped["not a domain-only rule"];
+      continue;
     } else {
       // hosts "0.0.0.0 a.example b.example # comment", or one domain per line.
       if (const auto hash = line.find('#'); hash != std::string_view::npos) line = trim(line.substr(0, hash));
@@ -938,15 +946,7 @@ ImportResult import_host_list(std::string_view text, const ImportOptions& option
           continue;
         }
         if (!std::all_of(name.begin(), name.end(), is_domain_char)) {
-          if (abp) {
-            ++result.skipped["not a domain-only rule"];
-          } else {
-            problems.warning(line_no, col, "", quote(safe_text(name)) + " is not a domain; skipped");
-          }
-          continue;
-        }
-        if (abp && name.find('.') == std::string_view::npos) {
-          ++result.skipped["not a domain-only rule"];
+          problems.warning(line_no, col, "", quote(safe_text(name)) + " is not a domain; skipped");
           continue;
         }
         auto checked = check_domain(name);
