@@ -637,6 +637,9 @@ auth0.com okta.com gigya.com arkoselabs.com hcaptcha.com recaptcha.net kaptcha.c
 perimeterx.net online-metrix.net siftscience.com signifyd.com ravelin.com trustev.com securedtouch.com forter.com
 ns8.com riskified.com cardinalcommerce.com cybersource.com paypal.com paypalobjects.com stripe.com stripe.network
 adyen.com braintreegateway.com klarna.com queue-it.net
+fcm.googleapis.com firebase.googleapis.com firebaseappcheck.googleapis.com firebasedynamiclinks.googleapis.com
+firebasedynamiclinks-ipv4.googleapis.com firebasedynamiclinks-ipv6.googleapis.com firebaseinstallations.googleapis.com
+firebaseremoteconfig.googleapis.com firebaseinappmessaging.googleapis.com
 """.split())
 # AdGuard trackers that are a platform's functional service rather than tracking (its own chat hosts).
 ADGUARD_SKIP = {"google_chat"}
@@ -715,10 +718,10 @@ class Pack:
         self.dropped = []
 
     @staticmethod
-    def is_functional_host(d):
+    def is_functional_host(d, by_label=True):
         labels = d.split(".")
-        return labels[0] in FUNCTIONAL_HOST_LABELS or any(".".join(labels[i:]) in FUNCTIONAL_HOSTS
-                                                          for i in range(len(labels)))
+        return (by_label and labels[0] in FUNCTIONAL_HOST_LABELS) or any(".".join(labels[i:]) in FUNCTIONAL_HOSTS
+                                                                         for i in range(len(labels)))
 
     def ancestor_claim(self, d):
         labels = d.split(".")
@@ -749,6 +752,8 @@ class Pack:
                 self.dropped.append((tid, d, "public suffix"))
                 continue
             reg = self.psl.registrable(d)
+            if not curated and self.is_functional_host(d, by_label=False):
+                continue
             if not curated and (reg in IMPORT_EXCLUDE or d in IMPORT_EXCLUDE or reg in self.curated_registrables
                                 or (reg or "").split(".")[0] in IMPORT_EXCLUDE_BRANDS):
                 # A platform's own domain stays out, but a list may name one of its hosts that does nothing
