@@ -44,4 +44,12 @@ class LedgerUpdate final : public ResponseFilter {
   void on_response(Exchange& x) const override;
 };
 
+// CNAME cloaking (issue 5), for the session once DNS answers are wired in: `judged_host` is what
+// judged_host() (proxy/dns_cname.hpp) picked from the CNAME chain of x.host. When it differs from x.host
+// and the exchange was not blocked already, decides again with the host replaced; a block is recorded with
+// reason "cname_cloaked" (log_reason::cname_cloaked) and violation cname_cloaked_tracker, and answered with
+// the surrogate (respond), except in report-only mode, which logs would_block and proceeds. `judged_host`
+// is read during the call only.
+FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host);
+
 }  // namespace consent::proxy
