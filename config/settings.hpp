@@ -58,31 +58,48 @@ struct Tls {
   std::vector<std::string> passthrough;
 };
 
+// A gateway route's origin, split from its URL: "https://origin.internal:8443" -> {true, "origin.internal",
+// 8443}. The host is normalised (lower case, IPv6 without brackets); the port is explicit or the scheme's.
+struct OriginUrl {
+  bool is_tls = false;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
 // One gateway route: visitors reaching `listen` with a Host in `hosts` are served from `upstream`.
 struct GatewayRoute {
-  std::string name;                // for logs; defaults to the first host
-  std::string listen;              // "0.0.0.0:443"; routes sharing a listen share the socket
-  std::vector<std::string> hosts;  // Host values ("www.example.com", "*.example.com"); empty = any
-  std::string upstream;            // origin: "http://127.0.0.1:3000" or "https://origin.internal:8443"
-  std::string certificate;         // PEM chain for an HTTPS listener (operator's own); empty = plain HTTP
-  std::string private_key;         // PEM key for `certificate` (must not be readable by others)
+  std::string name;                    // for logs; defaults to the first host, or the listen address
+  std::string listen;                  // "0.0.0.0:443"; routes sharing a listen share the socket
+  std::vector<std::string> hosts;      // normalised Host values ("www.example.com", "*.example.com"); empty = any
+  std::string upstream;                // origin: "http://127.0.0.1:3000" or "https://origin.internal:8443"
+  OriginUrl origin;                    // `upstream`, parsed by the loader
+  std::string certificate;             // PEM chain for an HTTPS listener (operator's own); empty = plain HTTP
+  std::string private_key;             // PEM key for `certificate` (must not be readable by others)
   std::vector<std::string> csp_allow;  // extra CSP sources this site needs whatever the consent
+  // Third-party hosts this site's pages load ("www.googletagmanager.com", "*.doubleclick.net"): each is
+  // allowed by the consent CSP only while the visitor's consent covers it (a host no tracker rule knows
+  // is always allowed). Scales where listing every tracker domain of a purpose would not.
+  std::vector<std::string> third_parties;
 };
 
 enum class CspMode { off, enforce, report_only };
 
 struct Gateway {
   std::vector<GatewayRoute> routes;
-  bool forwarded_headers = true;            // X-Forwarded-For/-Proto/-Host and Forwarded towards the origin
-  std::vector<std::string> trusted_proxies;  // CIDRs (CDN, load balancer) whose X-Forwarded-For is extended
+  bool forwarded_headers = true;                    // X-Forwarded-For/-Proto/-Host and Forwarded towards the origin
+  std::vector<std::string> trusted_proxies;         // CIDRs (CDN, load balancer) whose X-Forwarded-For is extended
   std::string consent_header = "Consent-Purposes";  // effective consent told to the origin; empty = none
   CspMode csp = CspMode::enforce;
-  std::vector<std::string> csp_allow;  // extra CSP sources for every route
+  std::vector<std::string> csp_allow;      // extra CSP sources for every route
+  std::vector<std::string> third_parties;  // as GatewayRoute::third_parties, for every route
   std::string health_path = "/.consentgate/health";
   std::string csp_report_path = "/.consentgate/csp-report";
-  std::string consent_records;          // consent-record log path ("" = off, "-" = stdout)
+  std::string consent_records;  // consent-record log path ("" = off, "-" = stdout)
   std::size_t consent_records_rotate_bytes = 64 * 1024 * 1024;
-  unsigned consent_records_keep = 10;   // rotated files kept
+  unsigned consent_records_keep = 10;  // rotated files kept
+  // HMAC-SHA256 key for the records' visitor hashes: a file holding at least 32 bytes, not readable by
+  // others. Empty = "consent-records.key" in data_dir, generated (0600) on first start.
+  std::string consent_records_key;
 };
 
 struct Settings {

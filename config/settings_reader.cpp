@@ -1,5 +1,12 @@
 // The settings file (config/default.yaml): see docs/config.md for the format.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <limits>
 
 #include "config/readers.hpp"
@@ -8,10 +15,31 @@
 namespace consent::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 15> settings_keys{
+constexpr std::array<std::string_view, 17> settings_keys{
     "mode",          "listen",     "workers",         "log",           "log_all_exchanges",
     "log_full_urls", "connect_to", "allowed_clients", "connect_ports", "auth",
-    "timeouts",      "limits",     "data_dir",        "upstream_ca",   "policies"};
+    "timeouts",      "limits",     "data_dir",        "upstream_ca",   "policies",
+    "tls",           "gateway"};
+constexpr std::array<std::string_view, 3> tls_keys{"intercept", "leaf_cache_entries", "passthrough"};
+constexpr std::array<std::string_view, 13> gateway_keys{"routes",
+                                                        "forwarded_headers",
+                                                        "trusted_proxies",
+                                                        "consent_header",
+                                                        "csp",
+                                                        "csp_allow",
+                                                        "third_parties",
+                                                        "health_path",
+                                                        "csp_report_path",
+                                                        "consent_records",
+                                                        "consent_records_rotate_bytes",
+                                                        "consent_records_keep",
+                                                        "consent_records_key"};
+constexpr std::array<std::string_view, 8> route_keys{"name",        "listen",      "hosts",     "upstream",
+                                                     "certificate", "private_key", "csp_allow", "third_parties"};
+constexpr std::array<std::string_view, 3> csp_mode_names{"off", "enforce", "report-only"};
+// A leaf cache beyond this would hold gigabytes of certificates; a typo like 40960000 is refused.
+constexpr std::uint64_t max_leaf_cache_entries = 10'000'000;
+constexpr std::uint64_t max_consent_records_keep = 1000;
 constexpr std::array<std::string_view, 3> auth_keys{"enabled", "realm", "users"};
 constexpr std::array<std::string_view, 8> timeout_keys{"client_head", "connect",   "tls_handshake", "first_byte",
                                                        "idle",        "keepalive", "tunnel_idle",   "shutdown_grace"};
@@ -170,6 +198,293 @@ void read_connect_to(Reader& r, const Field& f, std::vector<ConnectTo>& out) {
   }
 }
 
+void read_hosts(Reader& r, const Field& f, std::vector<std::string>& out) {
+  auto list = read_list(r, f);
+  if (!list) return;
+  for (const auto& e : *list) {
+    auto s = read_nonempty_string(r, e);
+    if (!s) continue;
+    std::string error;
+    if (auto host = parse_route_host(*s, error)) {
+      out.push_back(std::move(*host));
+    } else {
+      r.error(e.mark, e.path, std::move(error));
+    }
+  }
+}
+
+void read_tls(Reader& r, const Field& f, Tls& tls) {
+  MapReader m(r, f, tls_keys);
+  if (auto v = m.get("intercept")) {
+    if (auto b = read_bool(r, *v)) tls.intercept = *b;
+  }
+  if (auto v = m.get("leaf_cache_entries")) {
+    if (auto n = read_uint(r, *v, 1, max_leaf_cache_entries)) tls.leaf_cache_entries = static_cast<std::size_t>(*n);
+  }
+  if (auto v = m.get("passthrough")) read_hosts(r, *v, tls.passthrough);
+}
+
+// A path the gateway serves itself: absolute, no query, fragment or spaces (it is compared to the
+// request target's path byte for byte).
+std::optional<std::string> read_local_path(Reader& r, const Field& f) {
+  auto s = read_nonempty_string(r, f);
+  if (!s) return std::nullopt;
+  const bool ok = s->front() == '/' && std::all_of(s->begin(), s->end(), [](char c) {
+                    return c > ' ' && c < 0x7f && c != '?' && c != '#' && c != '%';
+                  });
+  if (!ok) {
+    r.error(f.mark, f.path, quote(*s) + " is not an absolute path such as \"/.consentgate/health\"");
+    return std::nullopt;
+  }
+  return s;
+}
+
+void read_csp_allow(Reader& r, const Field& f, std::vector<std::string>& out) {
+  auto list = read_list(r, f);
+  if (!list) return;
+  for (const auto& e : *list) {
+    auto s = read_nonempty_string(r, e);
+    if (!s) continue;
+    std::string error;
+    if (auto source = parse_csp_source(*s, error)) {
+      out.push_back(std::move(*source));
+    } else {
+      r.error(e.mark, e.path, std::move(error));
+    }
+  }
+}
+
+// The operator's certificate and key are read at start by the proxy (PEM parsing needs OpenSSL, which
+// config/ does not use); here they must exist and be readable, so that a typo is a load-time error.
+bool check_readable(Reader& r, const Field& f, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    r.error(f.mark, f.path, "cannot read " + quote(path) + ": is a directory");
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    r.error(f.mark, f.path, "cannot read " + quote(path) + ": " + std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+// A private key others can read is a leaked key. Group access is allowed: Debian's convention is
+// /etc/ssl/private mode 0640, group ssl-cert.
+void check_private(Reader& r, const Field& f, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;  // reported by check_readable
+  if ((st.st_mode & 0007) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    r.error(f.mark, f.path, quote(path) + " is accessible to others (mode " + mode + "); run: chmod o-rwx " + path);
+  }
+}
+
+void read_route(Reader& r, const Field& f, const std::filesystem::path& base_dir, GatewayRoute& route, bool& ok) {
+  MapReader m(r, f, route_keys);
+  ok = m.is_map();
+  if (!ok) return;
+  const auto errors_before = r.error_count();
+  if (auto v = m.get("name")) {
+    if (auto s = read_nonempty_string(r, *v)) route.name = std::move(*s);
+  }
+  if (auto v = m.require("listen")) {
+    if (auto s = read_string(r, *v)) {
+      std::string error;
+      if (auto listen = parse_listen(*s, error)) {
+        route.listen = std::move(*listen);
+      } else {
+        r.error(v->mark, v->path, std::move(error));
+      }
+    }
+  }
+  if (auto v = m.get("hosts")) {
+    if (auto list = read_list(r, *v)) {
+      for (const auto& e : *list) {
+        auto s = read_nonempty_string(r, e);
+        if (!s) continue;
+        std::string error;
+        if (auto host = parse_route_host(*s, error)) {
+          route.hosts.push_back(std::move(*host));
+        } else {
+          r.error(e.mark, e.path, std::move(error));
+        }
+      }
+      if (list->empty()) {
+        r.error(v->mark, v->path, "must list at least one host; leave hosts out to serve any Host on this listen");
+      }
+    }
+  }
+  if (auto v = m.require("upstream")) {
+    if (auto s = read_string(r, *v)) {
+      std::string error;
+      if (auto origin = parse_origin_url(*s, error)) {
+        route.upstream = std::move(*s);
+        route.origin = std::move(*origin);
+      } else {
+        r.error(v->mark, v->path, std::move(error));
+      }
+    }
+  }
+  auto cert = m.get("certificate");
+  auto key = m.get("private_key");
+  if (cert) {
+    if (auto s = read_nonempty_string(r, *cert)) {
+      route.certificate = resolve(base_dir, *s);
+      check_readable(r, *cert, route.certificate);
+    }
+  }
+  if (key) {
+    if (auto s = read_nonempty_string(r, *key)) {
+      route.private_key = resolve(base_dir, *s);
+      if (check_readable(r, *key, route.private_key)) check_private(r, *key, route.private_key);
+    }
+  }
+  if (cert && !key) r.error(m.self().mark, m.self().path, "certificate is set but private_key is missing");
+  if (key && !cert) r.error(m.self().mark, m.self().path, "private_key is set but certificate is missing");
+  if (auto v = m.get("csp_allow")) read_csp_allow(r, *v, route.csp_allow);
+  if (auto v = m.get("third_parties")) read_hosts(r, *v, route.third_parties);
+  if (route.name.empty()) route.name = route.hosts.empty() ? route.listen : route.hosts.front();
+  ok = r.error_count() == errors_before;
+}
+
+// Where each route's listen and hosts were written, to point at the second of a duplicate.
+struct RouteSeen {
+  std::string listen;
+  std::string host;        // "" = any Host
+  std::string path;        // key path of the first occurrence
+  std::string route_path;  // key path of its route
+  bool is_https;
+};
+
+void read_routes(Reader& r, const Field& f, const std::filesystem::path& base_dir, std::vector<GatewayRoute>& out) {
+  auto list = read_list(r, f);
+  if (!list) return;
+  std::vector<RouteSeen> seen;
+  for (const auto& e : *list) {
+    GatewayRoute route;
+    bool ok = false;
+    read_route(r, e, base_dir, route, ok);
+    if (!ok) continue;
+    const bool is_https = !route.certificate.empty();
+    // Port 0 means "any free port": two such routes get two sockets, so they never collide.
+    const bool shared_socket = !route.listen.ends_with(":0");
+    bool clash = false;
+    if (shared_socket) {
+      auto other = std::find_if(seen.begin(), seen.end(), [&](const RouteSeen& s) { return s.listen == route.listen; });
+      if (other != seen.end() && other->is_https != is_https) {
+        r.error(e.mark, e.path,
+                "listen " + quote(route.listen) + " is " + (is_https ? "HTTPS" : "plain HTTP") + " here but " +
+                    (other->is_https ? "HTTPS" : "plain HTTP") + " in " + other->route_path +
+                    "; routes sharing a listen address must all have a certificate or none");
+        clash = true;
+      }
+    }
+    const std::vector<std::string> any{""};
+    const auto& hosts = route.hosts.empty() ? any : route.hosts;
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      const std::string here = route.hosts.empty() ? e.path : index_path(child_path(e.path, "hosts"), i);
+      auto dup = std::find_if(seen.begin(), seen.end(), [&](const RouteSeen& s) {
+        return shared_socket && s.listen == route.listen && s.host == hosts[i];
+      });
+      if (dup != seen.end()) {
+        const auto what = hosts[i].empty() ? std::string("a route for any Host") : "host " + quote(hosts[i]);
+        r.error(e.mark, here, what + " on " + quote(route.listen) + " is already routed by " + dup->path);
+        clash = true;
+        continue;
+      }
+      seen.push_back(RouteSeen{route.listen, hosts[i], here, e.path, is_https});
+    }
+    if (!clash) out.push_back(std::move(route));
+  }
+}
+
+void read_gateway(Reader& r, const Field& f, const std::filesystem::path& base_dir, Gateway& g) {
+  MapReader m(r, f, gateway_keys);
+  if (!m.is_map()) return;
+  if (auto v = m.get("routes")) read_routes(r, *v, base_dir, g.routes);
+  if (auto v = m.get("forwarded_headers")) {
+    if (auto b = read_bool(r, *v)) g.forwarded_headers = *b;
+  }
+  if (auto v = m.get("trusted_proxies")) {
+    if (auto list = read_list(r, *v)) {
+      for (const auto& e : *list) {
+        auto s = read_string(r, e);
+        if (!s) continue;
+        std::string error;
+        if (auto cidr = parse_cidr(*s, error)) {
+          g.trusted_proxies.push_back(std::move(*cidr));
+        } else {
+          r.error(e.mark, e.path, std::move(error));
+        }
+      }
+    }
+  }
+  if (auto v = m.get("consent_header")) {
+    if (auto s = read_string(r, *v)) {
+      if (s->empty() || valid_origin_header_name(*s)) {
+        g.consent_header = std::move(*s);
+      } else {
+        r.error(v->mark, v->path,
+                quote(*s) +
+                    " is not a header name the gateway may set (a token, not Host, Cookie, Forwarded, "
+                    "X-Forwarded-*, Proxy-* or a framing header); \"\" disables it");
+      }
+    }
+  }
+  if (auto v = m.get("csp")) {
+    if (auto s = read_choice(r, *v, csp_mode_names)) {
+      g.csp = *s == "off" ? CspMode::off : *s == "enforce" ? CspMode::enforce : CspMode::report_only;
+    }
+  }
+  if (auto v = m.get("csp_allow")) read_csp_allow(r, *v, g.csp_allow);
+  if (auto v = m.get("third_parties")) read_hosts(r, *v, g.third_parties);
+  auto health = m.get("health_path");
+  auto report = m.get("csp_report_path");
+  if (health) {
+    if (auto s = read_local_path(r, *health)) g.health_path = std::move(*s);
+  }
+  if (report) {
+    if (auto s = read_local_path(r, *report)) g.csp_report_path = std::move(*s);
+  }
+  if (g.health_path == g.csp_report_path) {
+    const Field& at = report ? *report : health ? *health : m.self();
+    r.error(at.mark, at.path, "health_path and csp_report_path must differ");
+  }
+  if (auto v = m.get("consent_records")) {
+    if (auto s = read_nonempty_string(r, *v)) g.consent_records = *s == "-" ? *s : resolve(base_dir, *s);
+  }
+  if (auto v = m.get("consent_records_rotate_bytes")) {
+    if (v->node.IsScalar()) {
+      std::string error;
+      auto n = parse_byte_size(v->node.Scalar(), error);
+      // Below 4KiB a file would hold a handful of lines and rotation would churn on every visitor.
+      constexpr std::uint64_t min = 4096;
+      constexpr std::uint64_t max = 1ULL << 40;
+      if (!n) {
+        r.error(v->mark, v->path, std::move(error));
+      } else if (*n < min || *n > max) {
+        r.error(v->mark, v->path, "must be from 4KiB to 1TiB, got " + quote(v->node.Scalar()));
+      } else {
+        g.consent_records_rotate_bytes = static_cast<std::size_t>(*n);
+      }
+    } else {
+      r.error(v->mark, v->path, "expected a size such as 65536, \"64KiB\" or \"1MiB\", got " + describe(v->node));
+    }
+  }
+  if (auto v = m.get("consent_records_keep")) {
+    if (auto n = read_uint(r, *v, 1, max_consent_records_keep)) g.consent_records_keep = static_cast<unsigned>(*n);
+  }
+  if (auto v = m.get("consent_records_key")) {
+    if (auto s = read_nonempty_string(r, *v)) {
+      g.consent_records_key = resolve(base_dir, *s);
+      if (check_readable(r, *v, g.consent_records_key)) check_private(r, *v, g.consent_records_key);
+    }
+  }
+}
+
 }  // namespace
 
 void read_settings(Reader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Settings& out,
@@ -237,6 +552,21 @@ void read_settings(Reader& r, const YAML::Node& root, const std::filesystem::pat
   }
   if (auto v = m.get("upstream_ca")) {
     for (auto& s : read_string_list(r, *v)) out.upstream_ca.push_back(resolve(base_dir, s));
+  }
+  if (auto v = m.get("tls")) read_tls(r, *v, out.tls);
+  std::optional<Field> gateway = m.get("gateway");
+  if (gateway) read_gateway(r, *gateway, base_dir, out.gateway);
+  if (out.mode == Mode::gateway && out.gateway.routes.empty()) {
+    // Errors inside a route already said what is wrong; say this only when no route was written at all.
+    bool routes_written = false;
+    if (gateway && gateway->node.IsMap()) {
+      const YAML::Node node = gateway->node;  // const: operator[] must not add a key
+      routes_written = node["routes"] && node["routes"].IsSequence() && node["routes"].size() > 0;
+    }
+    if (!routes_written) {
+      auto mode = m.get("mode");
+      r.error(mode->mark, mode->path, "gateway mode needs at least one route in gateway.routes");
+    }
   }
   if (auto v = m.require("policies")) {
     if (auto list = read_list(r, *v)) {

@@ -225,6 +225,159 @@ std::optional<ConnectTo> parse_connect_to(std::string_view text, std::string& er
   return rule;
 }
 
+std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& error) {
+  const auto fail = [&](std::string_view why) {
+    error = quote(text) + " is not an origin URL \"http(s)://HOST[:PORT]\"" + std::string(why) +
+            " (e.g. \"http://127.0.0.1:3000\")";
+    return std::nullopt;
+  };
+  const auto lower_starts = [&](std::string_view prefix) {
+    return text.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char p, char c) {
+             return p == (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+           });
+  };
+  OriginUrl out;
+  std::string_view rest;
+  if (lower_starts("https://")) {
+    out.is_tls = true;
+    rest = text.substr(8);
+  } else if (lower_starts("http://")) {
+    rest = text.substr(7);
+  } else {
+    return fail("");
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) {
+    // The visitor's own path and query are forwarded as they are: a path prefix here would be ignored.
+    return fail(" with no user info, path, query or fragment");
+  }
+  std::string_view host;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return fail("");
+    host = rest.substr(1, close - 1);
+    auto after = rest.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return fail("");
+    if (!after.empty()) port = after.substr(1);
+    auto ip = parse_ip(host);
+    if (!ip || ip->family != AF_INET6) return fail("");
+    if (!after.empty() && port.empty()) return fail("");
+  } else {
+    auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty()) return fail("");
+    }
+  }
+  if (host.empty() || host.find('*') != std::string_view::npos) return fail("");
+  auto normalised = policy::normalise_host(host);
+  if (!normalised) return fail("");
+  out.host = std::move(*normalised);
+  if (port.empty()) {
+    out.port = out.is_tls ? 443 : 80;
+  } else if (auto p = to_port(port, 1)) {
+    out.port = *p;
+  } else {
+    error = quote(text) + ": the port must be from 1 to 65535";
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::string> parse_route_host(std::string_view text, std::string& error) {
+  const auto fail = [&] {
+    error = quote(text) + " is not a host name, IP address or \"*.domain\" (without a port)";
+    return std::nullopt;
+  };
+  std::string_view host = text;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const bool wildcard = host.starts_with("*.");
+  if (wildcard) host.remove_prefix(2);
+  if (host.empty() || host.find('*') != std::string_view::npos) return fail();
+  // normalise_host() would silently strip a port: a ':' is only valid inside an IPv6 literal.
+  if (host.find(':') != std::string_view::npos) {
+    auto ip = parse_ip(host);
+    if (!ip || ip->family != AF_INET6 || wildcard) return fail();
+  }
+  auto normalised = policy::normalise_host(host);
+  if (!normalised) return fail();
+  if (wildcard && policy::is_ip_literal(*normalised)) return fail();
+  return wildcard ? "*." + *normalised : *normalised;
+}
+
+std::optional<std::string> parse_csp_source(std::string_view text, std::string& error) {
+  constexpr std::array<std::string_view, 7> keywords{
+      "'self'",          "'unsafe-inline'",  "'unsafe-eval'",     "'none'",
+      "'unsafe-hashes'", "'strict-dynamic'", "'wasm-unsafe-eval'"};
+  if (std::find(keywords.begin(), keywords.end(), text) != keywords.end()) return std::string(text);
+  const auto fail = [&] {
+    error = quote(text) +
+            " is not a CSP source (a host such as \"cdn.example\" or \"https://*.cdn.example\", \"data:\", or a "
+            "keyword such as \"'self'\")";
+    return std::nullopt;
+  };
+  const auto is_source_char = [](char c) {
+    return c > ' ' && c < 0x7f && c != ';' && c != ',' && c != '\'' && c != '"' && c != '\\';
+  };
+  if (text.empty() || !std::all_of(text.begin(), text.end(), is_source_char)) return fail();
+  const auto is_scheme_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+           c == '.';
+  };
+  const auto every_host = [&] {
+    error = quote(text) + " would allow every host, and so every tracker, whatever the consent";
+    return std::nullopt;
+  };
+  if (text.back() == ':') {
+    auto scheme = text.substr(0, text.size() - 1);
+    if (scheme.empty() || !std::all_of(scheme.begin(), scheme.end(), is_scheme_char)) return fail();
+    // Local schemes carry no host; any other scheme source (https:, wss:) matches every host.
+    constexpr std::array<std::string_view, 4> local{"data", "blob", "mediastream", "filesystem"};
+    std::string lower(scheme);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    if (std::find(local.begin(), local.end(), lower) == local.end()) return every_host();
+    return std::string(text);
+  }
+  std::string_view rest = text;
+  if (auto sep = rest.find("://"); sep != std::string_view::npos) {
+    auto scheme = rest.substr(0, sep);
+    if (scheme.empty() || !std::all_of(scheme.begin(), scheme.end(), is_scheme_char)) return fail();
+    rest.remove_prefix(sep + 3);
+  }
+  auto host = rest.substr(0, std::min(rest.find('/'), rest.find(':')));
+  auto after = rest.substr(host.size());
+  if (after.starts_with(':')) {
+    auto port =
+        after.substr(1, after.find('/') == std::string_view::npos ? std::string_view::npos : after.find('/') - 1);
+    if (port != "*" && !to_port(port, 1)) return fail();
+  }
+  if (host == "*") return every_host();
+  if (host.starts_with("*.")) host.remove_prefix(2);
+  if (host.empty() || host.find('*') != std::string_view::npos) return fail();
+  if (!policy::normalise_host(host)) return fail();
+  return std::string(text);
+}
+
+bool valid_origin_header_name(std::string_view name) noexcept {
+  // tchar, RFC 9110 section 5.6.2.
+  const auto is_tchar = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
+  if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), is_tchar)) return false;
+  constexpr std::array<std::string_view, 14> reserved{
+      "host",    "content-length", "transfer-encoding", "connection", "keep-alive",      "te",     "trailer",
+      "upgrade", "cookie",         "set-cookie",        "forwarded",  "x-forwarded-for", "expect", "authorization"};
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  if (lower.starts_with("proxy-") || lower.starts_with("x-forwarded-")) return false;
+  return std::find(reserved.begin(), reserved.end(), lower) == reserved.end();
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   // Keys are short; cap the work so a pathological key cannot make loading quadratic in a big way.
   if (a.size() > 64 || b.size() > 64) return std::max(a.size(), b.size());

@@ -38,6 +38,26 @@ namespace consent::config {
 [[nodiscard]] bool valid_connect_to_port(std::string_view port) noexcept;
 [[nodiscard]] bool valid_connect_to_host(std::string_view host, bool allow_wildcard);
 
+// A gateway origin: "http://HOST[:PORT]" or "https://HOST[:PORT]" (an optional single trailing '/'), with
+// HOST a name or IP literal (IPv6 bracketed). No user info, path, query or fragment: the visitor's path is
+// sent as is, so a prefix here would be silently dropped.
+[[nodiscard]] std::optional<OriginUrl> parse_origin_url(std::string_view text, std::string& error);
+
+// A gateway route host: a host name, an IP literal or "*.domain" (any subdomain, not the domain itself).
+// Returns it normalised (lower case, A-labels, no trailing dot).
+[[nodiscard]] std::optional<std::string> parse_route_host(std::string_view text, std::string& error);
+
+// One CSP source expression for `csp_allow` (CSP3 section 2.3.1): a host source ("cdn.example",
+// "https://*.cdn.example:443/js/"), a scheme source ("data:", "https:") or one of the keywords 'self',
+// 'unsafe-inline', 'unsafe-eval', 'wasm-unsafe-eval', 'unsafe-hashes', 'strict-dynamic', 'none'. A bare
+// "*" (or a scheme source of http:/https:, which allows every host) is refused: it would make the consent
+// CSP allow every tracker.
+[[nodiscard]] std::optional<std::string> parse_csp_source(std::string_view text, std::string& error);
+
+// An HTTP field name (RFC 9110 section 5.1: a token) that the gateway may set towards the origin: not
+// one that frames or routes the message (Host, Content-Length, Transfer-Encoding, Connection, Cookie...).
+[[nodiscard]] bool valid_origin_header_name(std::string_view name) noexcept;
+
 // Optimal-string-alignment distance (Levenshtein plus adjacent transpositions): "domians" -> "domains" is 1.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
 

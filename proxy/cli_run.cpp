@@ -15,6 +15,8 @@
 #include "proxy/consent_ledger.hpp"
 #include "proxy/decision_log.hpp"
 #include "proxy/filter.hpp"
+#include "proxy/gateway.hpp"
+#include "proxy/listener.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
 
@@ -61,10 +63,25 @@ int run(RunArgs& args) {
     return 1;
   }
   const auto& settings = loaded.generation->settings;
-  const auto endpoint = parse_listen_address(settings.listen);
-  if (!endpoint) {
-    std::cerr << "consentgate run: listen address \"" << settings.listen << "\" is not ADDR:PORT\n";
-    return 1;
+  const bool is_gateway = settings.mode == config::Mode::gateway;
+  std::vector<ListenerContext> listeners;
+  if (is_gateway) {
+    auto made = make_gateway_listeners(settings);
+    if (!made.errors.empty() || made.listeners.empty()) {
+      report(made.errors, "consentgate run: gateway: ");
+      if (made.errors.empty()) std::cerr << "consentgate run: gateway: no listener configured\n";
+      return 1;
+    }
+    listeners = std::move(made.listeners);
+  } else {
+    if (!parse_listen_address(settings.listen)) {
+      std::cerr << "consentgate run: listen address \"" << settings.listen << "\" is not ADDR:PORT\n";
+      return 1;
+    }
+    ListenerContext forward;
+    forward.kind = ListenerKind::forward;
+    forward.listen = settings.listen;
+    listeners.push_back(std::move(forward));
   }
   DecisionLog::Options log_options;
   log_options.path = settings.log;
@@ -86,15 +103,17 @@ int run(RunArgs& args) {
   asio::signal_set signals(control, SIGHUP, SIGTERM, SIGINT);
 
   Server server(runtime, settings.workers);
-  if (auto ec = server.listen(*endpoint)) {
-    std::cerr << "consentgate run: cannot listen on " << settings.listen << ": " << ec.message() << '\n';
+  if (auto error = server.listen(std::move(listeners)); !error.empty()) {
+    std::cerr << "consentgate run: " << error << '\n';
     return 1;
   }
-  const auto bound = server.local_endpoint();
-  std::cout << "listening on " << bound << std::endl;  // one line, flushed: scripts read it
-  std::cerr << "consentgate: filters " << describe(default_chain()) << "; policy "
-            << loaded.generation->engine->policy_hash() << "; mode "
-            << (loaded.generation->is_report_only() ? "report-only" : "enforce") << '\n';
+  // One line per listener, in configuration order, flushed: scripts read them.
+  for (std::size_t i = 0; i < server.listener_count(); ++i) {
+    std::cout << "listening on " << server.local_endpoint(i) << '\n';
+  }
+  std::cout.flush();
+  std::cerr << "consentgate: filters " << describe(is_gateway ? gateway_chain() : default_chain()) << "; policy "
+            << loaded.generation->engine->policy_hash() << "; mode " << to_string(settings.mode) << '\n';
   server.start();
 
   std::uint64_t generation_number = 1;

@@ -97,8 +97,14 @@ class Runtime {
   // Live client connections, for the connection limit.
   [[nodiscard]] std::atomic<std::size_t>& connections() const noexcept { return *connections_; }
 
-  // The bound listening port, for loop refusal. Set once before the workers start.
-  std::uint16_t listen_port = 0;
+  // The bound listening ports, for loop refusal. Set once before the workers start.
+  std::vector<std::uint16_t> listen_ports;
+  [[nodiscard]] bool is_listen_port(std::uint16_t port) const noexcept {
+    for (const auto p : listen_ports) {
+      if (p == port) return true;
+    }
+    return false;
+  }
 
  private:
   mutable std::mutex mutex_;

@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
 #include <charconv>
 #include <exception>
 #include <iostream>
@@ -64,10 +65,12 @@ class SessionRegistration {
   std::list<SessionControl>::iterator it_;
 };
 
-asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<const Runtime> runtime, Worker* worker) {
+// `listener` is owned by the Server, which outlives every session (its destructor waits for them).
+asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<const Runtime> runtime, Worker* worker,
+                                       const ListenerContext* listener) {
   SessionRegistration registration(runtime, worker);
   if (worker->is_draining) co_return;
-  co_await run_session(beast::tcp_stream(std::move(socket)), runtime, worker, registration.control());
+  co_await run_session(beast::tcp_stream(std::move(socket)), runtime, worker, registration.control(), *listener);
 }
 
 // Over the connection limit: answer 503 and close, without reading the request (it may never come).
@@ -95,17 +98,19 @@ struct SessionDone {
   }
 };
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<Runtime> runtime,
-                                  std::vector<std::unique_ptr<Worker>>* workers) {
-  std::size_t next = 0;
-  std::uint64_t session_id = 0;
+// Session ids are unique across listeners (they only name sessions in error lines).
+std::atomic<std::uint64_t> next_session_id{0};
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const ListenerContext* listener,
+                                  std::shared_ptr<Runtime> runtime, std::vector<std::unique_ptr<Worker>>* workers) {
+  std::size_t next = listener->index % workers->size();
   for (;;) {
     Worker& worker = *(*workers)[next];
     next = (next + 1) % workers->size();
     auto [ec, socket] = co_await acceptor.async_accept(worker.ioc, use_nothrow);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) continue;  // EMFILE, ECONNABORTED...: keep serving the others
-    ++session_id;
+    const auto session_id = next_session_id.fetch_add(1, std::memory_order_relaxed) + 1;
     const auto generation = runtime->generation();
     const auto live = runtime->connections().fetch_add(1, std::memory_order_relaxed) + 1;
     if (live > generation->settings.limits.max_connections) {
@@ -115,7 +120,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<Runti
       continue;
     }
     runtime->stats().connections_accepted.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(asio::make_strand(worker.ioc), serve_connection(std::move(socket), runtime, &worker),
+    asio::co_spawn(asio::make_strand(worker.ioc), serve_connection(std::move(socket), runtime, &worker, listener),
                    SessionDone{session_id});
   }
 }
@@ -166,21 +171,40 @@ Server::~Server() {
   wait();
 }
 
-error_code Server::listen(const tcp::endpoint& endpoint) {
-  error_code ec;
-  acceptor_ = std::make_unique<tcp::acceptor>(workers_.front()->ioc);
-  if (acceptor_->open(endpoint.protocol(), ec); ec) return ec;
-  if (acceptor_->set_option(tcp::acceptor::reuse_address(true), ec); ec) return ec;
-  if (acceptor_->bind(endpoint, ec); ec) return ec;
-  if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec) return ec;
-  runtime_->listen_port = acceptor_->local_endpoint().port();
+std::string Server::listen(std::vector<ListenerContext> listeners) {
+  listeners_.clear();
+  runtime_->listen_ports.clear();
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    auto bound = std::make_unique<Listener>();
+    bound->context = std::move(listeners[i]);
+    bound->context.index = i;
+    const auto& text = bound->context.listen;
+    const auto endpoint = parse_listen_address(text);
+    if (!endpoint) return "listen address \"" + text + "\" is not ADDR:PORT";
+    error_code ec;
+    auto& acceptor = bound->acceptor;
+    acceptor = std::make_unique<tcp::acceptor>(workers_.front()->ioc);
+    acceptor->open(endpoint->protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(*endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      listeners_.clear();
+      return "cannot listen on " + text + ": " + ec.message();
+    }
+    runtime_->listen_ports.push_back(acceptor->local_endpoint().port());
+    listeners_.push_back(std::move(bound));
+  }
   return {};
 }
 
-tcp::endpoint Server::local_endpoint() const { return acceptor_->local_endpoint(); }
+tcp::endpoint Server::local_endpoint(std::size_t index) const { return listeners_.at(index)->acceptor->local_endpoint(); }
 
 void Server::start() {
-  asio::co_spawn(workers_.front()->ioc, accept_loop(*acceptor_, runtime_, &workers_), [](const std::exception_ptr&) {});
+  for (auto& listener : listeners_) {
+    asio::co_spawn(workers_.front()->ioc, accept_loop(*listener->acceptor, &listener->context, runtime_, &workers_),
+                   [](const std::exception_ptr&) {});
+  }
   for (auto& worker : workers_) {
     worker->thread = std::thread([w = worker.get()] { w->ioc.run(); });
   }
@@ -188,10 +212,10 @@ void Server::start() {
 
 void Server::drain() {
   const auto grace = runtime_->generation()->settings.timeouts.shutdown_grace;
-  if (acceptor_) {
+  if (!listeners_.empty()) {
     asio::post(workers_.front()->ioc, [this] {
       error_code ignored;
-      acceptor_->close(ignored);
+      for (auto& listener : listeners_) listener->acceptor->close(ignored);
     });
   }
   for (auto& worker : workers_) {

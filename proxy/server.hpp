@@ -1,13 +1,14 @@
 #pragma once
-// The listener and the workers: one io_context per worker thread, one acceptor (on worker 0) handing
-// each accepted connection to the next worker round-robin, the connection limit (503), and the
-// graceful drain (SIGTERM).
+// The listeners and the workers: one io_context per worker thread, one acceptor per listener (all on
+// worker 0) handing each accepted connection to the next worker round-robin, the connection limit (503),
+// and the graceful drain (SIGTERM).
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "proxy/asio_fwd.hpp"
+#include "proxy/listener.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/worker.hpp"
 
@@ -23,9 +24,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and listens; sets runtime->listen_port. Returns the error (address in use...) as a value.
-  error_code listen(const tcp::endpoint& endpoint);
-  [[nodiscard]] tcp::endpoint local_endpoint() const;
+  // Binds and listens on every listener, in order; sets runtime->listen_ports. Returns "" or a message
+  // naming the listener and the error ("cannot listen on 0.0.0.0:443: Address already in use"); on error
+  // nothing is served. Sessions refer to their ListenerContext: the server keeps them for its whole life.
+  [[nodiscard]] std::string listen(std::vector<ListenerContext> listeners);
+  [[nodiscard]] std::size_t listener_count() const noexcept { return listeners_.size(); }
+  [[nodiscard]] tcp::endpoint local_endpoint(std::size_t index = 0) const;
 
   void start();  // worker threads and the accept loop
   // Any thread: stop accepting, close idle sessions, let busy ones finish their exchange; after
@@ -36,7 +40,11 @@ class Server {
  private:
   std::shared_ptr<Runtime> runtime_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<tcp::acceptor> acceptor_;
+  struct Listener {
+    ListenerContext context;
+    std::unique_ptr<tcp::acceptor> acceptor;
+  };
+  std::vector<std::unique_ptr<Listener>> listeners_;  // stable addresses: sessions hold the context
 };
 
 }  // namespace consent::proxy

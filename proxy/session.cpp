@@ -17,6 +17,7 @@
 #include "proxy/errors.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/filter.hpp"
+#include "proxy/gateway.hpp"
 #include "proxy/http_parser.hpp"
 #include "proxy/http_writer.hpp"
 #include "proxy/local_reply.hpp"
@@ -54,6 +55,7 @@ struct SessionContext {
   std::shared_ptr<const Runtime> runtime;
   Worker* worker;
   SessionControl* control;
+  const ListenerContext& listener;
   std::string client_address;
 };
 
@@ -217,7 +219,9 @@ asio::awaitable<error_code> open_upstream(SessionContext& s, const Exchange& x, 
                                           bool allow_pool) {
   const auto& g = *x.generation;
   ConnectAddress address{x.host, std::to_string(x.port)};
-  if (auto target = g.connect_to.lookup(x.host, x.port)) {
+  if (x.upstream.address) {
+    address = *x.upstream.address;  // a gateway route's origin: the operator's choice, no connect-to
+  } else if (auto target = g.connect_to.lookup(x.host, x.port)) {
     address = ConnectAddress{std::string(target->host), std::to_string(target->port)};
   }
   up.key = address.key();
@@ -302,7 +306,7 @@ asio::awaitable<bool> run_connect(SessionContext& s, RequestParser& parser, Exch
 }
 
 bool is_loop(const SessionContext& s, const Exchange& x) {
-  if (x.port != s.runtime->listen_port) return false;
+  if (!s.runtime->is_listen_port(x.port)) return false;
   if (x.host == "localhost") return true;
   error_code ec;
   const auto address = asio::ip::make_address(x.host, ec);
@@ -362,23 +366,33 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
   x.now = epoch_seconds();
   rt.stats().exchanges.fetch_add(1, std::memory_order_relaxed);
 
-  if (x.request.is_connect()) co_return co_await run_connect(s, parser, x);
+  const bool is_gateway = s.listener.kind == ListenerKind::gateway;
+  const FilterChain& chain = is_gateway ? gateway_chain() : default_chain();
+  if (is_gateway) {
+    x.client_tls = s.listener.tls != nullptr;
+    // Routing, health and CSP-report endpoints, unknown Host: all answered by the gateway itself.
+    if (prepare_gateway_exchange(x, s.listener) == FilterStatus::respond) {
+      co_return co_await send_local_reply(s, *x.local_reply, x.request.keep_alive && !x.request.has_body());
+    }
+  } else {
+    if (x.request.is_connect()) co_return co_await run_connect(s, parser, x);
 
-  const auto target = x.request.parsed_target();
-  const auto authority = x.request.authority(80);
-  // Absolute https:// URIs would need us to originate TLS: clients use CONNECT for those.
-  if (!target || !authority || target->is_https || target->form == TargetForm::asterisk) {
-    co_return co_await reply_error(s, x, ReplyKind::bad_request);
+    const auto target = x.request.parsed_target();
+    const auto authority = x.request.authority(80);
+    // Absolute https:// URIs would need us to originate TLS: clients use CONNECT for those.
+    if (!target || !authority || target->is_https || target->form == TargetForm::asterisk) {
+      co_return co_await reply_error(s, x, ReplyKind::bad_request);
+    }
+    auto host = policy::normalise_host(authority->host);
+    if (!host) co_return co_await reply_error(s, x, ReplyKind::bad_request);
+    x.host = std::move(*host);
+    x.port = authority->port;
+    x.path_and_query = target->path_and_query.empty() ? std::string("/") : std::string(target->path_and_query);
+    if (x.path_and_query.front() == '?') x.path_and_query.insert(0, "/");
+    if (is_loop(s, x)) co_return co_await reply_error(s, x, ReplyKind::forbidden_loop);
   }
-  auto host = policy::normalise_host(authority->host);
-  if (!host) co_return co_await reply_error(s, x, ReplyKind::bad_request);
-  x.host = std::move(*host);
-  x.port = authority->port;
-  x.path_and_query = target->path_and_query.empty() ? std::string("/") : std::string(target->path_and_query);
-  if (x.path_and_query.front() == '?') x.path_and_query.insert(0, "/");
-  if (is_loop(s, x)) co_return co_await reply_error(s, x, ReplyKind::forbidden_loop);
 
-  if (default_chain().run_request(x) == FilterStatus::respond) {
+  if (chain.run_request(x) == FilterStatus::respond) {
     co_return co_await send_local_reply(s, *x.local_reply, x.request.keep_alive && !x.request.has_body());
   }
 
@@ -479,7 +493,7 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
     co_return false;
   }
 
-  default_chain().run_response(x);
+  chain.run_response(x);
   const bool client_keep_alive = x.request.keep_alive && !s.control->is_draining && !x.request.is_upgrade;
   auto copts = client_options_for(*x.response, x.request.method, x.request.version, client_keep_alive);
   std::string head;
@@ -532,7 +546,7 @@ asio::awaitable<HeadRead> read_request_head(SessionContext& s, RequestParser& pa
 }  // namespace
 
 asio::awaitable<void> run_session(beast::tcp_stream client, std::shared_ptr<const Runtime> runtime, Worker* worker,
-                                  SessionControl* control) {
+                                  SessionControl* control, const ListenerContext& listener) {
   control->client = &client.socket();
   error_code ec;
   const auto remote = client.socket().remote_endpoint(ec);
@@ -543,7 +557,7 @@ asio::awaitable<void> run_session(beast::tcp_stream client, std::shared_ptr<cons
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   }
-  SessionContext s{client, in, runtime, worker, control, address.to_string()};
+  SessionContext s{client, in, runtime, worker, control, listener, address.to_string()};
 
   if (!runtime->generation()->client_acl.allows(s.client_address)) {
     runtime->stats().connections_refused_acl.fetch_add(1, std::memory_order_relaxed);

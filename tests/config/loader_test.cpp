@@ -148,3 +148,14 @@ TEST_CASE("the examples in docs/config.md load without a diagnostic", "[config]"
   for (const auto& d : policy.diagnostics) UNSCOPED_INFO(d.to_string());
   CHECK(policy.diagnostics.empty());
 }
+
+TEST_CASE("the shipped gateway example loads without a diagnostic", "[config]") {
+  auto r = load_config(std::filesystem::path(CONSENT_SOURCE_DIR) / "config/gateway.example.yaml");
+  for (const auto& d : r.diagnostics) UNSCOPED_INFO(d.to_string());
+  REQUIRE(r.config);
+  const auto& g = r.config->settings.gateway;
+  CHECK(r.config->settings.mode == consent::config::Mode::gateway);
+  REQUIRE(g.routes.size() == 1);
+  CHECK(g.routes[0].origin.port == 3000);
+  CHECK(g.csp == consent::config::CspMode::report_only);
+}

@@ -295,3 +295,241 @@ TEST_CASE("a policy file larger than the limit is refused", "[config]") {
              Equals(std::vector<std::string>{
                  R"(settings.yaml:1:12: policies[0]: cannot read "big.yaml": larger than 16MiB)"}));
 }
+
+namespace {
+
+// Writes a PEM-looking file with the given mode (the loader checks presence and permissions only).
+void write_private(const TempDir& dir, const std::string& name, std::filesystem::perms perms) {
+  auto p = dir.write(name, "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
+  std::filesystem::permissions(p, perms);
+}
+
+constexpr auto owner_only = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+}  // namespace
+
+TEST_CASE("every tls and gateway key is read into its field", "[config]") {
+  TempDir dir;
+  dir.write("p.yaml", minimal_policy);
+  dir.write("tls/shop.pem", "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+  write_private(dir, "tls/shop.key", owner_only | std::filesystem::perms::group_read);
+  write_private(dir, "keys/records.key", owner_only);
+  auto r = load_config(dir.write("settings.yaml", R"(
+mode: gateway
+tls:
+  intercept: false
+  leaf_cache_entries: 100
+  passthrough: [Bank.Example, "*.apple.com"]
+gateway:
+  routes:
+    - name: shop
+      listen: 0.0.0.0:8443
+      hosts: [WWW.shop.example, "*.shop.example"]
+      upstream: https://origin.internal:9443
+      certificate: tls/shop.pem
+      private_key: tls/shop.key
+      csp_allow: [https://cdn.shop.example]
+      third_parties: [www.googletagmanager.com, "*.Doubleclick.net"]
+    - listen: "[::1]:8080"
+      upstream: http://127.0.0.1:3000/
+  forwarded_headers: false
+  trusted_proxies: [10.0.0.0/8, 192.0.2.7]
+  consent_header: X-Consent
+  csp: report-only
+  csp_allow: ["'self'", "data:"]
+  third_parties: [connect.facebook.net]
+  health_path: /healthz
+  csp_report_path: /csp
+  consent_records: records/consent.jsonl
+  consent_records_rotate_bytes: 1MiB
+  consent_records_keep: 3
+  consent_records_key: keys/records.key
+policies: [p.yaml]
+)"));
+  REQUIRE(messages(r).empty());
+  const Settings& s = r.config->settings;
+  CHECK(s.mode == Mode::gateway);
+  CHECK_FALSE(s.tls.intercept);
+  CHECK(s.tls.leaf_cache_entries == 100);
+  CHECK(s.tls.passthrough == std::vector<std::string>{"bank.example", "*.apple.com"});
+  const Gateway& g = s.gateway;
+  REQUIRE(g.routes.size() == 2);
+  CHECK(g.routes[0].name == "shop");
+  CHECK(g.routes[0].listen == "0.0.0.0:8443");
+  CHECK(g.routes[0].hosts == std::vector<std::string>{"www.shop.example", "*.shop.example"});
+  CHECK(g.routes[0].upstream == "https://origin.internal:9443");
+  CHECK(g.routes[0].origin.is_tls);
+  CHECK(g.routes[0].origin.host == "origin.internal");
+  CHECK(g.routes[0].origin.port == 9443);
+  CHECK(g.routes[0].certificate == (dir.path() / "tls/shop.pem").string());
+  CHECK(g.routes[0].private_key == (dir.path() / "tls/shop.key").string());
+  CHECK(g.routes[0].csp_allow == std::vector<std::string>{"https://cdn.shop.example"});
+  CHECK(g.routes[0].third_parties == std::vector<std::string>{"www.googletagmanager.com", "*.doubleclick.net"});
+  CHECK(g.third_parties == std::vector<std::string>{"connect.facebook.net"});
+  CHECK(g.routes[1].name == "[::1]:8080");  // no name, no hosts: the listen address names it
+  CHECK(g.routes[1].hosts.empty());
+  CHECK_FALSE(g.routes[1].origin.is_tls);
+  CHECK(g.routes[1].origin.host == "127.0.0.1");
+  CHECK(g.routes[1].origin.port == 3000);
+  CHECK(g.routes[1].certificate.empty());
+  CHECK_FALSE(g.forwarded_headers);
+  CHECK(g.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "192.0.2.7/32"});
+  CHECK(g.consent_header == "X-Consent");
+  CHECK(g.csp == CspMode::report_only);
+  CHECK(g.csp_allow == std::vector<std::string>{"'self'", "data:"});
+  CHECK(g.health_path == "/healthz");
+  CHECK(g.csp_report_path == "/csp");
+  CHECK(g.consent_records == (dir.path() / "records/consent.jsonl").string());
+  CHECK(g.consent_records_rotate_bytes == 1024 * 1024);
+  CHECK(g.consent_records_keep == 3);
+  CHECK(g.consent_records_key == (dir.path() / "keys/records.key").string());
+}
+
+TEST_CASE("gateway defaults: forwarded headers on, CSP enforced, records off", "[config]") {
+  const Gateway g;
+  CHECK(g.forwarded_headers);
+  CHECK(g.consent_header == "Consent-Purposes");
+  CHECK(g.csp == CspMode::enforce);
+  CHECK(g.health_path == "/.consentgate/health");
+  CHECK(g.csp_report_path == "/.consentgate/csp-report");
+  CHECK(g.consent_records.empty());
+  const Tls t;
+  CHECK(t.intercept);
+  CHECK(t.passthrough.empty());
+}
+
+TEST_CASE("gateway mode needs a route", "[config]") {
+  CHECK_THAT(settings_errors("mode: gateway\npolicies: [p.yaml]\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:1:7: mode: gateway mode needs at least one route in gateway.routes)"}));
+  CHECK_THAT(settings_errors("mode: gateway\ngateway:\n  routes: []\npolicies: [p.yaml]\n"),
+             Equals(std::vector<std::string>{
+                 R"(settings.yaml:1:7: mode: gateway mode needs at least one route in gateway.routes)"}));
+  // Routes are kept (and checked) in the other modes too, so switching mode is a one-line change.
+  CHECK(settings_errors("mode: enforce\ngateway:\n  routes: [{listen: 127.0.0.1:1, upstream: http://a}]\n"
+                        "policies: [p.yaml]\n")
+            .empty());
+}
+
+TEST_CASE("gateway and tls errors are all reported with file:line:col and key path", "[config]") {
+  CHECK_THAT(
+      settings_errors(R"(mode: gateway
+tls:
+  intercept: 1
+  leaf_cache_entries: 0
+  passthrough: ["bank.example:443", "*"]
+gateway:
+  routes:
+    - listen: localhost:80
+      upstream: http://origin.example/app
+    - listen: 127.0.0.1:80
+      hosts: []
+      upstream: ftp://origin.example
+    - listen: 127.0.0.1:80
+      hosts: [a.example, "a.example:80"]
+      upstream: http://[::1
+      csp_allow: ["*", "https:", "a;b"]
+    - {hosts: [x.example]}
+    - [not, a, map]
+  trusted_proxies: [10.0.0.1/8]
+  consent_header: Cookie
+  csp: enforced
+  csp_allow: ["'unsafe-everything'"]
+  health_path: healthz
+  csp_report_path: /x?y
+  consent_records: ""
+  consent_records_rotate_bytes: 1KiB
+  consent_records_keep: 0
+policies: [p.yaml]
+)"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:3:14: tls.intercept: expected true or false, got "1")",
+          R"(settings.yaml:4:23: tls.leaf_cache_entries: expected a whole number from 1 to 10000000, got "0")",
+          R"(settings.yaml:5:17: tls.passthrough[0]: "bank.example:443" is not a host name, IP address or "*.domain" (without a port))",
+          R"(settings.yaml:5:37: tls.passthrough[1]: "*" is not a host name, IP address or "*.domain" (without a port))",
+          R"(settings.yaml:8:15: gateway.routes[0].listen: "localhost:80" is not ADDRESS:PORT with an IP address (e.g. "127.0.0.1:8080", "[::1]:8080"))",
+          R"(settings.yaml:9:17: gateway.routes[0].upstream: "http://origin.example/app" is not an origin URL "http(s)://HOST[:PORT]" with no user info, path, query or fragment (e.g. "http://127.0.0.1:3000"))",
+          R"(settings.yaml:11:14: gateway.routes[1].hosts: must list at least one host; leave hosts out to serve any Host on this listen)",
+          R"(settings.yaml:12:17: gateway.routes[1].upstream: "ftp://origin.example" is not an origin URL "http(s)://HOST[:PORT]" (e.g. "http://127.0.0.1:3000"))",
+          R"(settings.yaml:14:26: gateway.routes[2].hosts[1]: "a.example:80" is not a host name, IP address or "*.domain" (without a port))",
+          R"(settings.yaml:15:17: gateway.routes[2].upstream: "http://[::1" is not an origin URL "http(s)://HOST[:PORT]" (e.g. "http://127.0.0.1:3000"))",
+          R"(settings.yaml:16:19: gateway.routes[2].csp_allow[0]: "*" would allow every host, and so every tracker, whatever the consent)",
+          R"(settings.yaml:16:24: gateway.routes[2].csp_allow[1]: "https:" would allow every host, and so every tracker, whatever the consent)",
+          R"(settings.yaml:16:34: gateway.routes[2].csp_allow[2]: "a;b" is not a CSP source (a host such as "cdn.example" or "https://*.cdn.example", "data:", or a keyword such as "'self'"))",
+          R"(settings.yaml:17:7: gateway.routes[3]: missing required key "listen")",
+          R"(settings.yaml:17:7: gateway.routes[3]: missing required key "upstream")",
+          R"(settings.yaml:18:7: gateway.routes[4]: expected a map, got a list)",
+          R"(settings.yaml:19:21: gateway.trusted_proxies[0]: "10.0.0.1/8" has host bits set; did you mean "10.0.0.0/8"?)",
+          R"(settings.yaml:20:19: gateway.consent_header: "Cookie" is not a header name the gateway may set (a token, not Host, Cookie, Forwarded, X-Forwarded-*, Proxy-* or a framing header); "" disables it)",
+          R"(settings.yaml:21:8: gateway.csp: expected one of off, enforce, report-only, got "enforced"; did you mean "enforce"?)",
+          R"(settings.yaml:22:15: gateway.csp_allow[0]: "'unsafe-everything'" is not a CSP source (a host such as "cdn.example" or "https://*.cdn.example", "data:", or a keyword such as "'self'"))",
+          R"(settings.yaml:23:16: gateway.health_path: "healthz" is not an absolute path such as "/.consentgate/health")",
+          R"(settings.yaml:24:20: gateway.csp_report_path: "/x?y" is not an absolute path such as "/.consentgate/health")",
+          R"(settings.yaml:25:20: gateway.consent_records: must not be empty)",
+          R"(settings.yaml:26:33: gateway.consent_records_rotate_bytes: must be from 4KiB to 1TiB, got "1KiB")",
+          R"(settings.yaml:27:25: gateway.consent_records_keep: expected a whole number from 1 to 1000, got "0")",
+      }));
+}
+
+TEST_CASE("duplicate listen and host pairs point at the first route", "[config]") {
+  CHECK_THAT(
+      settings_errors(R"(gateway:
+  routes:
+    - {listen: 127.0.0.1:80, hosts: [a.example, "*.a.example"], upstream: http://o1}
+    - {listen: 127.0.0.1:80, hosts: [b.example, A.Example.], upstream: http://o2}
+    - {listen: 127.0.0.1:81, hosts: [a.example], upstream: http://o3}
+    - {listen: 127.0.0.1:82, upstream: http://o4}
+    - {listen: 127.0.0.1:82, upstream: http://o5}
+    - {listen: 127.0.0.1:0, upstream: http://o6}
+    - {listen: 127.0.0.1:0, upstream: http://o7}
+policies: [p.yaml]
+)"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:4:7: gateway.routes[1].hosts[1]: host "a.example" on "127.0.0.1:80" is already routed by gateway.routes[0].hosts[0])",
+          R"(settings.yaml:7:7: gateway.routes[4]: a route for any Host on "127.0.0.1:82" is already routed by gateway.routes[3])",
+      }));
+}
+
+TEST_CASE("routes sharing a listen are all HTTPS or all plain, and keys are private", "[config]") {
+  TempDir dir;
+  dir.write("p.yaml", minimal_policy);
+  dir.write("c.pem", "cert");
+  write_private(dir, "ok.key", owner_only);
+  write_private(dir, "open.key", owner_only | std::filesystem::perms::others_read);
+  std::filesystem::create_directories(dir.path() / "sub");
+  auto r = load_config(dir.write("settings.yaml", R"(gateway:
+  routes:
+    - {listen: 127.0.0.1:443, hosts: [a.example], upstream: http://o, certificate: c.pem, private_key: ok.key}
+    - {listen: 127.0.0.1:443, hosts: [b.example], upstream: http://o}
+    - {listen: 127.0.0.1:444, upstream: http://o, certificate: c.pem, private_key: open.key}
+    - {listen: 127.0.0.1:445, upstream: http://o, certificate: missing.pem, private_key: sub}
+    - {listen: 127.0.0.1:446, upstream: http://o, certificate: c.pem}
+    - {listen: 127.0.0.1:447, upstream: http://o, private_key: ok.key}
+  consent_records_key: open.key
+policies: [p.yaml]
+)"));
+  CHECK_THAT(
+      messages(r, dir.prefix()),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:4:7: gateway.routes[1]: listen "127.0.0.1:443" is plain HTTP here but HTTPS in gateway.routes[0]; routes sharing a listen address must all have a certificate or none)",
+          R"(settings.yaml:5:84: gateway.routes[2].private_key: "open.key" is accessible to others (mode 0604); run: chmod o-rwx open.key)",
+          R"(settings.yaml:6:64: gateway.routes[3].certificate: cannot read "missing.pem": No such file or directory)",
+          R"(settings.yaml:6:90: gateway.routes[3].private_key: cannot read "sub": is a directory)",
+          R"(settings.yaml:7:7: gateway.routes[4]: certificate is set but private_key is missing)",
+          R"(settings.yaml:8:7: gateway.routes[5]: private_key is set but certificate is missing)",
+          R"(settings.yaml:9:24: gateway.consent_records_key: "open.key" is accessible to others (mode 0604); run: chmod o-rwx open.key)",
+      }));
+}
+
+TEST_CASE("unknown gateway keys are errors with a suggestion", "[config]") {
+  CHECK_THAT(
+      settings_errors("gateway:\n  route: []\n  routes:\n    - {listen: 127.0.0.1:1, upstrem: http://a}\n"
+                      "tls:\n  passthru: []\npolicies: [p.yaml]\ngatway: {}\n"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:2:3: unknown key "route" in gateway; did you mean "routes"?)",
+          R"(settings.yaml:4:7: gateway.routes[0]: missing required key "upstream")",
+          R"(settings.yaml:4:29: unknown key "upstrem" in gateway.routes[0]; did you mean "upstream"?)",
+          R"(settings.yaml:6:3: unknown key "passthru" in tls; expected one of: intercept, leaf_cache_entries, passthrough)",
+          R"(settings.yaml:8:1: unknown key "gatway"; did you mean "gateway"?)",
+      }));
+}

@@ -150,3 +150,89 @@ TEST_CASE("quoted values escape control bytes and are truncated on a character b
   CHECK(quote(accents) == "\"" + accents.substr(0, 80) + "...\"");
   CHECK(quote("m\xc3\xbcnchen") == "\"m\xc3\xbcnchen\"");
 }
+
+TEST_CASE("origin URLs are http or https, a host and an optional port, and nothing else", "[config]") {
+  std::string error;
+  auto o = parse_origin_url("http://127.0.0.1:3000", error);
+  REQUIRE(o);
+  CHECK_FALSE(o->is_tls);
+  CHECK(o->host == "127.0.0.1");
+  CHECK(o->port == 3000);
+  o = parse_origin_url("HTTPS://Origin.Internal/", error);
+  REQUIRE(o);
+  CHECK(o->is_tls);
+  CHECK(o->host == "origin.internal");
+  CHECK(o->port == 443);
+  o = parse_origin_url("http://[::1]:8080", error);
+  REQUIRE(o);
+  CHECK(o->host == "::1");
+  CHECK(o->port == 8080);
+  CHECK(parse_origin_url("http://origin.example", error)->port == 80);
+  for (const char* bad :
+       {"", "origin.example", "ftp://origin.example", "http://", "http://:80", "http://a:", "http://a:0", "http://a b",
+        "http://*.a", "http://[::1", "http://[::1]x", "http://::1:80", "//origin.example", "http:/origin.example"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_origin_url(bad, error));
+  }
+  (void)parse_origin_url("ftp://a", error);
+  CHECK(error == R"("ftp://a" is not an origin URL "http(s)://HOST[:PORT]" (e.g. "http://127.0.0.1:3000"))");
+  for (const char* with_path : {"http://a/app", "http://a?x=1", "http://a#f", "http://user@a", "http://a//"}) {
+    INFO(with_path);
+    CHECK_FALSE(parse_origin_url(with_path, error));
+  }
+  (void)parse_origin_url("http://a:1/app", error);
+  CHECK(
+      error ==
+      R"("http://a:1/app" is not an origin URL "http(s)://HOST[:PORT]" with no user info, path, query or fragment (e.g. "http://127.0.0.1:3000"))");
+  (void)parse_origin_url("http://a:99999", error);
+  CHECK(error == R"("http://a:99999": the port must be from 1 to 65535)");
+}
+
+TEST_CASE("route hosts are names, IP literals or *.domain, normalised, never with a port", "[config]") {
+  std::string error;
+  CHECK(parse_route_host("WWW.Example.COM.", error) == "www.example.com");
+  CHECK(parse_route_host("*.Example.com", error) == "*.example.com");
+  CHECK(parse_route_host("127.0.0.1", error) == "127.0.0.1");
+  CHECK(parse_route_host("[::1]", error) == "::1");
+  CHECK(parse_route_host("::1", error) == "::1");
+  for (const char* bad : {"", "*", "*.", "a.*.example", "example.com:8080", "*example.com", "a b", "*.127.0.0.1",
+                          "*.::1", "[::1]:80", "ex ample"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_route_host(bad, error));
+  }
+  (void)parse_route_host("example.com:8080", error);
+  CHECK(error == R"("example.com:8080" is not a host name, IP address or "*.domain" (without a port))");
+}
+
+TEST_CASE("CSP sources are hosts, local schemes or keywords; none may allow every host", "[config]") {
+  std::string error;
+  for (const char* good : {"cdn.example", "https://cdn.example", "*.cdn.example", "https://*.cdn.example:443/js/",
+                           "cdn.example:*", "data:", "blob:", "'self'", "'unsafe-inline'", "wss://live.example"}) {
+    INFO(good);
+    CHECK(parse_csp_source(good, error) == good);
+  }
+  for (const char* bad : {"", "'unsafe-everything'", "cdn.example;", "a,b", "a b", "\"cdn\"", "cdn.example:99999",
+                          "ht tp://a", "://a", "a.*.example"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_csp_source(bad, error));
+  }
+  (void)parse_csp_source("a;b", error);
+  CHECK(
+      error ==
+      R"("a;b" is not a CSP source (a host such as "cdn.example" or "https://*.cdn.example", "data:", or a keyword such as "'self'"))");
+  for (const char* every : {"*", "https:", "http:", "wss:", "https://*", "*:443"}) {
+    INFO(every);
+    CHECK_FALSE(parse_csp_source(every, error));
+    CHECK(error.ends_with(" would allow every host, and so every tracker, whatever the consent"));
+  }
+}
+
+TEST_CASE("the consent header name is a token that neither frames nor routes the message", "[config]") {
+  CHECK(valid_origin_header_name("Consent-Purposes"));
+  CHECK(valid_origin_header_name("X-Consent"));
+  for (const char* bad : {"", "Consent Purposes", "Consent:", "Host", "cookie", "Content-Length", "Transfer-Encoding",
+                          "X-Forwarded-For", "x-forwarded-proto", "Forwarded", "Proxy-Authorization", "Connection"}) {
+    INFO(bad);
+    CHECK_FALSE(valid_origin_header_name(bad));
+  }
+}

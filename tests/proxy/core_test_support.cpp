@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -72,7 +75,8 @@ std::string query_value(const std::string& query, const std::string& key, std::s
 
 // ---------------------------------------------------------------- TestOrigin
 
-TestOrigin::TestOrigin() {
+TestOrigin::TestOrigin(SSL_CTX* tls) : tls_(tls) {
+  if (tls_ != nullptr) SSL_CTX_up_ref(tls_);
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -99,6 +103,7 @@ TestOrigin::~TestOrigin() {
   }
   for (auto& t : threads_) t.join();
   ::close(listen_fd_);
+  if (tls_ != nullptr) SSL_CTX_free(tls_);
 }
 
 std::vector<SeenRequest> TestOrigin::requests() const {
@@ -131,18 +136,63 @@ void TestOrigin::accept_loop() {
 }
 
 void TestOrigin::serve(int fd, std::uint64_t number) {
+  SSL* ssl = nullptr;
   // Closed under the lock so the destructor never shuts down a number the kernel already reused.
-  const auto forget = [this](int which) {
+  const auto forget = [this, &ssl](int which) {
+    if (ssl != nullptr) SSL_free(ssl);
+    ssl = nullptr;
     std::lock_guard lock(mutex_);
     fds_.erase(std::remove(fds_.begin(), fds_.end(), which), fds_.end());
     ::close(which);
   };
+  std::string sni;
+  if (tls_ != nullptr) {
+    // Blocking handshake bounded by socket timeouts: a client that never speaks cannot hold the test.
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    ssl = SSL_new(tls_);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) {
+      ERR_clear_error();
+      ++tls_failures_;
+      forget(fd);
+      return;
+    }
+    if (const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) sni = name;
+  }
   std::string in;
   char chunk[65536];
+  const auto read_some = [&](Clock::time_point deadline) -> ssize_t {
+    if (ssl == nullptr) return read_with_deadline(fd, chunk, sizeof chunk, deadline);
+    if (SSL_pending(ssl) == 0) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, remaining_ms(deadline)) <= 0) return -1;
+    }
+    const int n = SSL_read(ssl, chunk, static_cast<int>(sizeof chunk));
+    if (n <= 0) {
+      const bool closed = SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN;
+      ERR_clear_error();
+      return closed ? 0 : -1;
+    }
+    return n;
+  };
   const auto fill = [&](Clock::time_point deadline) {
-    const auto n = read_with_deadline(fd, chunk, sizeof chunk, deadline);
+    const auto n = read_some(deadline);
     if (n <= 0) return false;
     in.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  };
+  const auto send_all = [&](std::string_view bytes) {
+    if (ssl == nullptr) return write_all(fd, bytes);
+    while (!bytes.empty()) {
+      const int n = SSL_write(ssl, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20)));
+      if (n <= 0) {
+        ERR_clear_error();
+        return false;
+      }
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
     return true;
   };
   for (;;) {
@@ -156,6 +206,7 @@ void TestOrigin::serve(int fd, std::uint64_t number) {
     }
     SeenRequest seen;
     seen.connection = number;
+    seen.sni = sni;
     std::istringstream head(in.substr(0, end));
     in.erase(0, end + 4);
     std::getline(head, seen.request_line);
@@ -259,7 +310,7 @@ void TestOrigin::serve(int fd, std::uint64_t number) {
       std::string response = "HTTP/1.1 200 OK\r\n";
       response += chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + std::to_string(total) + "\r\n";
       response += "\r\n";
-      if (!write_all(fd, response)) break;
+      if (!send_all(response)) break;
       const std::string block(65536, 'x');
       std::uint64_t sent = 0;
       bool ok = true;
@@ -268,35 +319,36 @@ void TestOrigin::serve(int fd, std::uint64_t number) {
         if (chunked) {
           std::ostringstream h;
           h << std::hex << n << "\r\n";
-          ok = write_all(fd, h.str());
+          ok = send_all(h.str());
         }
-        ok = ok && write_all(fd, std::string_view(block).substr(0, n));
-        if (chunked) ok = ok && write_all(fd, "\r\n");
+        ok = ok && send_all(std::string_view(block).substr(0, n));
+        if (chunked) ok = ok && send_all("\r\n");
         sent += n;
       }
-      if (chunked && ok) ok = write_all(fd, "0\r\n\r\n");
+      if (chunked && ok) ok = send_all("0\r\n\r\n");
       if (!ok || close_after) break;
       continue;
     } else if (path == "/close") {
-      write_all(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close");
+      send_all("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close");
       break;
     } else if (path == "/ws") {
-      write_all(fd, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      send_all("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
       // Echo whatever arrives until the peer closes.
       const auto ws_deadline = Clock::now() + 10s;
-      if (!in.empty()) write_all(fd, in);
+      if (!in.empty()) send_all(in);
       for (;;) {
-        const auto n = read_with_deadline(fd, chunk, sizeof chunk, ws_deadline);
+        const auto n = read_some(ws_deadline);
         if (n <= 0) break;
-        write_all(fd, std::string_view(chunk, static_cast<std::size_t>(n)));
+        send_all(std::string_view(chunk, static_cast<std::size_t>(n)));
       }
       break;
     }
     std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n" + extra +
                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     if (!is_head) response += body;
-    if (!write_all(fd, response) || close_after) break;
+    if (!send_all(response) || close_after) break;
   }
+  if (ssl != nullptr) SSL_shutdown(ssl);
   ::shutdown(fd, SHUT_WR);
   forget(fd);
 }
@@ -524,17 +576,24 @@ void RawClient::shutdown_write() {
 CurlResult run_curl(const std::vector<std::string>& args) {
   std::vector<std::string> all{"curl", "-s", "--max-time", "10"};
   all.insert(all.end(), args.begin(), args.end());
+  return run_process(all);
+}
+
+CurlResult run_process(std::vector<std::string> all) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return {};
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(out[1], 1);
-    const int null = ::open("/dev/null", O_WRONLY);
-    if (null >= 0) ::dup2(null, 2);
+    const int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 0);  // s_client and friends read stdin: give them an immediate EOF
+      ::dup2(null, 2);
+    }
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execvp("curl", argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(out[1]);

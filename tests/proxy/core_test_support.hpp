@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
+
 namespace consent::test {
 
 using namespace std::chrono_literals;
@@ -25,6 +27,7 @@ struct SeenRequest {
   std::map<std::string, std::string> headers;  // lower-cased names; repeated ones joined with "\n"
   std::uint64_t body_bytes = 0;
   std::uint64_t connection = 0;  // 1-based number of the connection that carried it
+  std::string sni;               // TLS origins: the server name the client sent
 };
 
 // Routes (path without query):
@@ -40,13 +43,15 @@ struct SeenRequest {
 //   anything else          200 "ok"
 class TestOrigin {
  public:
-  TestOrigin();
+  // `tls` non-null: an HTTPS origin presenting that context's certificate (the origin keeps a reference).
+  explicit TestOrigin(ssl_ctx_st* tls = nullptr);
   ~TestOrigin();
   TestOrigin(const TestOrigin&) = delete;
   TestOrigin& operator=(const TestOrigin&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   [[nodiscard]] std::uint64_t connections() const noexcept { return connections_.load(); }
+  [[nodiscard]] std::uint64_t tls_failures() const noexcept { return tls_failures_.load(); }
   [[nodiscard]] std::vector<SeenRequest> requests() const;
   [[nodiscard]] std::optional<SeenRequest> last_request() const;
   [[nodiscard]] std::size_t request_count() const;
@@ -54,6 +59,8 @@ class TestOrigin {
  private:
   void accept_loop();
   void serve(int fd, std::uint64_t number);
+  ssl_ctx_st* tls_ = nullptr;
+  std::atomic<std::uint64_t> tls_failures_{0};
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -76,6 +83,7 @@ struct ProxyOptions {
   std::string connect_ports = "[443]";
   std::uint16_t origin_port = 0;  // every host:port is sent there (--connect-to ::127.0.0.1:PORT)
   std::string mode = "enforce";
+  std::string data_dir;  // --data-dir; empty: <dir>/data (the CA is created there on first start)
 };
 
 // Options that send every host to `origin`; adjust fields afterwards.
@@ -98,6 +106,8 @@ class ProxyProcess {
   [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
   [[nodiscard]] std::filesystem::path log_path() const { return dir_ / "decisions.log"; }
   [[nodiscard]] std::filesystem::path policy_dir() const { return dir_ / "policies"; }
+  // The interception CA's certificate (created by the proxy in its --data-dir on first start).
+  [[nodiscard]] std::filesystem::path ca_path() const { return data_dir_ / "consentgate-ca.pem"; }
   [[nodiscard]] std::string log_text() const;
   [[nodiscard]] std::string stderr_text() const;
   // Waits (bounded) until the decision log contains `needle`.
@@ -113,6 +123,7 @@ class ProxyProcess {
   std::uint16_t port_ = 0;
   bool exited_ = false;
   std::filesystem::path dir_;
+  std::filesystem::path data_dir_;
 };
 
 // A blocking client socket with deadlines.
@@ -146,6 +157,8 @@ struct CurlResult {
 };
 // Runs curl with `args` (each one argument, no shell), bounded by --max-time 10.
 CurlResult run_curl(const std::vector<std::string>& args);
+// Runs argv[0] from PATH with stdin and stderr on /dev/null; stdout read for at most 15 s.
+CurlResult run_process(std::vector<std::string> argv);
 
 // Counts occurrences of `needle` in `haystack`.
 std::size_t count_of(const std::string& haystack, const std::string& needle);
