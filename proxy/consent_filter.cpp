@@ -27,16 +27,8 @@ void log_decision(const Exchange& x, LogAction action, std::string_view reason, 
                   policy::PurposeIndex purpose, const LogExtra& extra = {}) {
   auto* log = x.runtime->decision_log();
   if (log == nullptr) return;
-  const auto& engine = x.engine();
-  DecisionRecord r;
-  r.time = std::chrono::system_clock::now();
-  r.exchange_id = x.id;
-  r.client = x.client;
-  r.site = x.first_party.site;
-  r.method = method_name(x.request.method);
-  r.host = x.host;
-  r.path = x.path_and_query;  // the log cuts the query unless log_full_urls
-  r.purpose = engine.purpose_id(purpose);
+  DecisionRecord r = decision_record(x);
+  r.purpose = x.engine().purpose_id(purpose);
   r.action = x.is_report_only() ? report_only(action) : action;
   r.reason = reason;
   r.rule_id = rule_id;
@@ -44,16 +36,6 @@ void log_decision(const Exchange& x, LogAction action, std::string_view reason, 
   r.max_age_seconds = extra.max_age_seconds;
   r.status = extra.status;
   r.violation = extra.violation;
-  r.consent = x.consent.status;
-  r.consent_source = x.consent.source;
-  // The whole set in force, so a reader sees a withdrawal as it happens (not only through refusals).
-  const auto granted = x.consent.granted.bits();
-  for (std::size_t i = 0; i < engine.purpose_count() && i < policy::max_purposes; ++i) {
-    if ((granted >> i & 1U) != 0) r.granted.push_back(engine.purpose_id(static_cast<policy::PurposeIndex>(i)));
-  }
-  r.gpc = x.consent.gpc;
-  r.mode = x.generation->settings.mode;
-  r.policy_hash = engine.policy_hash();
   log->log(r);
 }
 
@@ -84,6 +66,29 @@ bool is_consent_cookie_name(const policy::Document& doc, std::string_view name) 
 }
 
 }  // namespace
+
+DecisionRecord decision_record(const Exchange& x) {
+  const auto& engine = x.engine();
+  DecisionRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.exchange_id = x.id;
+  r.client = x.client;
+  r.site = x.first_party.site;
+  r.method = method_name(x.request.method);
+  r.host = x.host;
+  r.path = x.path_and_query;  // the log cuts the query unless log_full_urls
+  r.consent = x.consent.status;
+  r.consent_source = x.consent.source;
+  // The whole set in force, so a reader sees a withdrawal as it happens (not only through refusals).
+  const auto granted = x.consent.granted.bits();
+  for (std::size_t i = 0; i < engine.purpose_count() && i < policy::max_purposes; ++i) {
+    if ((granted >> i & 1U) != 0) r.granted.push_back(engine.purpose_id(static_cast<policy::PurposeIndex>(i)));
+  }
+  r.gpc = x.consent.gpc;
+  r.mode = x.generation->settings.mode;
+  r.policy_hash = engine.policy_hash();
+  return r;
+}
 
 FilterStatus ProxyAuthFilter::on_request(Exchange& x) const {
   const auto& auth = x.generation->auth;

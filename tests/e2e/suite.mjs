@@ -529,6 +529,9 @@ gateway:
       hosts: [${GATEWAY_SITE}]
       upstream: http://127.0.0.1:${web.httpPort}
       csp_allow: ["http://${CDN}"]
+      # The default pack's purposes are too big for the CSP budget: name the page's third parties, each
+      # allowed only when the visitor's consent covers it (docs/gateway.md).
+      third_parties: [${PAGE_TRACKER_HOSTS.join(', ')}]
   csp: enforce
   csp_allow: ["'self'"]
 policies:
@@ -672,32 +675,40 @@ async function runScenario({ name, fn, mode, scheme, web, proxy, caPem, dir }) {
   }
 }
 
-// Every scenario of one (scheme, mode) against one consentgate process.
+// Every scenario of one (scheme, mode) against one consentgate process. Over HTTPS the process is first
+// asked whether it intercepts at all: if not, every scenario is skipped with the reason (returned as
+// `skipped`), at the cost of one start instead of a separate probe process.
 async function runMode({ scheme, mode, web, selected }) {
   const dir = path.join(work, `${scheme}-${mode}`);
   let proxy = null;
+  let skipped = '';
   try {
     const t0 = Date.now();
     proxy = await Proxy.start({ mode, web, dir, intercept: scheme === 'https' });
     debug(`consentgate ${mode} up in ${Date.now() - t0} ms`);
     let caPem = '';
     if (scheme === 'https') {
-      caPem = findConsentgateCa(proxy, await probeInterception(proxy));
-      if (!caPem) throw new Error('consentgate intercepts TLS but its CA certificate was found neither in the chain nor in its data directory');
+      const probe = await probeInterception(proxy).catch((e) => ({ intercepted: false, issuer: `probe failed: ${e.message}` }));
+      if (!probe.intercepted) {
+        skipped = `consentgate does not intercept TLS yet: CONNECT ${PUBLISHER}:443 showed a certificate issued by "${probe.issuer}"`;
+      } else {
+        caPem = findConsentgateCa(proxy, probe);
+        if (!caPem) throw new Error('consentgate intercepts TLS but its CA certificate was found neither in the chain nor in its data directory');
+      }
     }
-    for (const [name, fn] of selected) await runScenario({ name, fn, mode, scheme, web, proxy, caPem, dir });
+    if (!skipped) for (const [name, fn] of selected) await runScenario({ name, fn, mode, scheme, web, proxy, caPem, dir });
   } catch (e) {
     for (const [name] of selected) report(`[${scheme} ${mode}] ${name}`, 'failed', [`consentgate: ${e.message}`]);
   } finally {
     if (proxy) await proxy.stop();
   }
-  if (proxy) {
+  if (proxy && !skipped) {
     const title = `[${scheme} ${mode}] consentgate drains and exits 0 on SIGTERM`;
     if (proxy.stopProblem) report(title, 'failed', [proxy.stopProblem, ...proxy.stderr.trim().split('\n').slice(-5)]);
     else report(title, 'passed');
   }
   if (proxy && args.verbose) debug(`decision log: ${proxy.logFile}`);
-  return proxy ? proxy.logFile : null;
+  return { logFile: proxy && !skipped ? proxy.logFile : null, skipped };
 }
 
 async function main() {
@@ -706,33 +717,23 @@ async function main() {
   try {
     const selected = Object.entries(scenarios).filter(([n]) => !args.only || n.includes(args.only));
     const runHelp = helpOf('run');
-    const hasTlsFlags = /--data-dir/.test(runHelp) && /--upstream-ca/.test(runHelp);
-    let httpsSkip = '';
-    if (!hasTlsFlags) {
-      httpsSkip = 'consentgate run has no --data-dir/--upstream-ca options yet (TLS interception, issue 4)';
-    } else {
-      const proxy = await Proxy.start({ mode: 'enforce', web, dir: path.join(work, 'probe'), intercept: true });
-      try {
-        const probe = await probeInterception(proxy).catch((e) => ({ intercepted: false, issuer: `probe failed: ${e.message}` }));
-        if (!probe.intercepted) httpsSkip = `consentgate does not intercept TLS yet: CONNECT ${PUBLISHER}:443 showed a certificate issued by "${probe.issuer}"`;
-      } finally {
-        await proxy.stop();
-      }
-    }
-    for (const scheme of ['http', 'https']) {
+    let httpsSkip = /--data-dir/.test(runHelp) && /--upstream-ca/.test(runHelp)
+      ? '' : 'consentgate run has no --data-dir/--upstream-ca options yet (TLS interception, issue 4)';
+    for (const scheme of selected.length ? ['http', 'https'] : []) {
       let reportOnlyLog = null;
       for (const mode of ['enforce', 'report-only']) {
-        if (scheme === 'https' && httpsSkip) {
+        const r = scheme === 'https' && httpsSkip ? { skipped: httpsSkip } : await runMode({ scheme, mode, web, selected });
+        if (r.skipped) {
+          httpsSkip = r.skipped;
           for (const [name] of selected) report(`[${scheme} ${mode}] ${name}`, 'skipped', [httpsSkip]);
-          continue;
+        } else if (mode === 'report-only') {
+          reportOnlyLog = r.logFile;
         }
-        const logFile = await runMode({ scheme, mode, web, selected });
-        if (mode === 'report-only' && logFile && fs.existsSync(logFile)) reportOnlyLog = logFile;
       }
       const title = `[${scheme} report-only] consentgate report flags the violations`;
       if (scheme === 'https' && httpsSkip) {
         report(title, 'skipped', [httpsSkip]);
-      } else if (reportOnlyLog) {
+      } else if (reportOnlyLog && fs.existsSync(reportOnlyLog)) {
         const r = reportCheck([reportOnlyLog]);
         if (r.skipped) report(title, 'skipped', [r.skipped]);
         else report(title, r.failures.length ? 'failed' : 'passed', r.failures);
