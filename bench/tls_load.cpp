@@ -1,7 +1,8 @@
 // tls_load: a small HTTPS load client for the interception benchmark (issue 4).
 //
 //   tls_load --connect 127.0.0.1:PORT [--proxy 127.0.0.1:PPORT] --cafile CA.pem --hosts N --host-suffix .bench.test
-//            --mode keepalive|newconn --connections 64 --seconds 10 --path /small
+//            --mode keepalive|newconn|idle --connections 64 --seconds 10 --path /small
+//            [--requests N] [--connect-port 443] [--cookie VALUE]
 //
 // Each of `connections` threads owns one connection at a time (blocking sockets: the point is to load the
 // server, not to be clever). With --proxy it first sends `CONNECT host:443` and then does TLS through the tunnel,
@@ -9,12 +10,17 @@
 // keepalive: one TLS connection per thread, requests back to back. newconn: a new TCP+TLS connection (and
 // CONNECT) per request, host names cycling through `hosts` names. Prints requests/s, p50/p99 latency (per
 // request, including the handshake in newconn mode) and the number of failures. Every loop ends by deadline.
+// --requests N ends newconn mode after N connections (with --hosts N: each one a host never seen before, so
+// an intercepting proxy mints a leaf for every one). idle: opens `connections` connections one after the
+// other, does one exchange on each, prints a JSON line and keeps them open until stdin closes or the
+// deadline passes (the memory figure: the caller reads the proxy's RSS meanwhile).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +47,10 @@ struct Options {
   std::string fixed_host;  // when set, every connection uses this SNI/Host
   std::string path = "/small";
   std::string mode = "keepalive";
+  std::string cookie;  // Cookie header value sent with every request (policy work in the proxy)
   int hosts = 1;
+  int connect_port = 443;  // the port named in CONNECT
+  long requests = 0;       // newconn: stop after this many connections (0 = until the deadline)
   int connections = 64;
   double seconds = 10;
 };
@@ -64,7 +74,8 @@ Endpoint parse_endpoint(const std::string& s) {
 int dial(const Endpoint& e) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  timeval tv{5, 0};
+  // Generous: a loaded proxy minting for 64 new hosts at once is slow, not failed.
+  timeval tv{30, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
@@ -136,18 +147,71 @@ struct Connection {
 
 bool open_connection(Connection& c, SSL_CTX* ctx, const Options& opt, const Endpoint& target, const Endpoint* proxy,
                      const std::string& host) {
+  // TLS_LOAD_DEBUG=1 says which step failed (on stderr), to tell a slow proxy from a broken set-up.
+  static const bool debug = std::getenv("TLS_LOAD_DEBUG") != nullptr;
+  auto fail = [&](const char* step) {
+    if (debug) {
+      char reason[256] = "";
+      ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
+      std::fprintf(stderr, "%s: %s failed (errno %d, %s)\n", host.c_str(), step, errno, reason);
+    }
+    return false;
+  };
   c.fd = dial(proxy != nullptr ? *proxy : target);
-  if (c.fd < 0) return false;
+  if (c.fd < 0) return fail("connect");
   if (proxy != nullptr) {
-    if (!write_all(c.fd, "CONNECT " + host + ":443 HTTP/1.1\r\nHost: " + host + ":443\r\n\r\n")) return false;
-    if (!read_connect_reply(c.fd)) return false;
+    const std::string authority = host + ":" + std::to_string(opt.connect_port);
+    if (!write_all(c.fd, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")) {
+      return fail("CONNECT write");
+    }
+    if (!read_connect_reply(c.fd)) return fail("CONNECT reply");
   }
-  (void)opt;
   c.ssl = SSL_new(ctx);
   SSL_set_fd(c.ssl, c.fd);
   SSL_set_tlsext_host_name(c.ssl, host.c_str());
   SSL_set1_host(c.ssl, host.c_str());
-  return SSL_connect(c.ssl) == 1;
+  return SSL_connect(c.ssl) == 1 || fail("TLS handshake");
+}
+
+// RFC 9110 7.2: the Host header names the port when it is not the scheme's default, and a bumping proxy
+// (squid) takes the upstream port from it.
+std::string host_header(const Options& opt, const std::string& host) {
+  return opt.proxy.empty() || opt.connect_port == 443 ? host : host + ":" + std::to_string(opt.connect_port);
+}
+
+// The idle-memory figure: `connections` intercepted connections, each after one exchange, held open.
+int hold_idle(SSL_CTX* ctx, const Options& opt, const Endpoint& target, const Endpoint* proxy,
+              Clock::time_point deadline, const std::string& cookie_line) {
+  std::vector<std::unique_ptr<Connection>> held;
+  long failed = 0;
+  std::string buf;
+  for (int i = 0; i < opt.connections && Clock::now() < deadline; ++i) {
+    const std::string host =
+        opt.fixed_host.empty() ? "h" + std::to_string(i % opt.hosts) + opt.host_suffix : opt.fixed_host;
+    auto c = std::make_unique<Connection>();
+    buf.clear();
+    const std::string req =
+        "GET " + opt.path + " HTTP/1.1\r\nHost: " + host_header(opt, host) + "\r\n" + cookie_line + "\r\n";
+    if (!open_connection(*c, ctx, opt, target, proxy, host) ||
+        SSL_write(c->ssl, req.data(), static_cast<int>(req.size())) <= 0 || !read_response(c->ssl, buf)) {
+      ++failed;
+      ERR_clear_error();
+      continue;
+    }
+    held.push_back(std::move(c));
+  }
+  std::printf("{\"mode\":\"idle\",\"open\":%zu,\"failed\":%ld}\n", held.size(), failed);
+  std::fflush(stdout);
+  // Hold until the caller closes our stdin (it has read the proxy's memory) or the deadline passes.
+  while (Clock::now() < deadline) {
+    pollfd p{0, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (::poll(&p, 1, static_cast<int>(std::clamp<long long>(left, 0, 1000))) > 0) {
+      char c;
+      if (::read(0, &c, 1) <= 0) break;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -175,6 +239,12 @@ int main(int argc, char** argv) {
       opt.mode = v;
     else if (k == "--connections")
       opt.connections = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--cookie")
+      opt.cookie = v;
+    else if (k == "--connect-port")
+      opt.connect_port = std::atoi(v.c_str());
+    else if (k == "--requests")
+      opt.requests = std::atol(v.c_str());
     else if (k == "--seconds")
       opt.seconds = std::atof(v.c_str());
     else {
@@ -204,6 +274,10 @@ int main(int argc, char** argv) {
     return opt.fixed_host.empty() ? "h" + std::to_string(n % opt.hosts) + opt.host_suffix : opt.fixed_host;
   };
 
+  const std::string cookie_line = opt.cookie.empty() ? std::string{} : "Cookie: " + opt.cookie + "\r\n";
+  if (opt.mode == "idle") return hold_idle(ctx, opt, target, proxy_ptr, deadline, cookie_line);
+
+  std::atomic<long> claimed{0};
   std::vector<std::thread> threads;
   const auto start = Clock::now();
   for (int t = 0; t < opt.connections; ++t) {
@@ -218,7 +292,8 @@ int main(int argc, char** argv) {
           failed++;
           return;
         }
-        const std::string req = "GET " + opt.path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+        const std::string req =
+            "GET " + opt.path + " HTTP/1.1\r\nHost: " + host_header(opt, host) + "\r\n" + cookie_line + "\r\n";
         while (Clock::now() < deadline) {
           const auto t0 = Clock::now();
           if (SSL_write(c.ssl, req.data(), static_cast<int>(req.size())) <= 0 || !read_response(c.ssl, buf)) {
@@ -229,12 +304,13 @@ int main(int argc, char** argv) {
           ok++;
         }
       } else {
-        while (Clock::now() < deadline) {
+        while (Clock::now() < deadline && (opt.requests == 0 || claimed++ < opt.requests)) {
           const std::string host = host_name(next_host++);
           const auto t0 = Clock::now();
           Connection c;
           buf.clear();
-          const std::string req = "GET " + opt.path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+          const std::string req = "GET " + opt.path + " HTTP/1.1\r\nHost: " + host_header(opt, host) + "\r\n" +
+                                  cookie_line + "Connection: close\r\n\r\n";
           if (!open_connection(c, ctx, opt, target, proxy_ptr, host) ||
               SSL_write(c.ssl, req.data(), static_cast<int>(req.size())) <= 0 || !read_response(c.ssl, buf)) {
             failed++;

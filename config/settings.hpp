@@ -76,6 +76,10 @@ struct GatewayRoute {
   std::string certificate;             // PEM chain for an HTTPS listener (operator's own); empty = plain HTTP
   std::string private_key;             // PEM key for `certificate` (must not be readable by others)
   std::vector<std::string> csp_allow;  // extra CSP sources this site needs whatever the consent
+  // Third-party hosts this site's pages load ("www.googletagmanager.com", "*.doubleclick.net"): each is
+  // allowed by the consent CSP only while the visitor's consent covers it (a host no tracker rule knows
+  // is always allowed). Scales where listing every tracker domain of a purpose would not.
+  std::vector<std::string> third_parties;
 };
 
 enum class CspMode { off, enforce, report_only };
@@ -86,7 +90,8 @@ struct Gateway {
   std::vector<std::string> trusted_proxies;         // CIDRs (CDN, load balancer) whose X-Forwarded-For is extended
   std::string consent_header = "Consent-Purposes";  // effective consent told to the origin; empty = none
   CspMode csp = CspMode::enforce;
-  std::vector<std::string> csp_allow;  // extra CSP sources for every route
+  std::vector<std::string> csp_allow;      // extra CSP sources for every route
+  std::vector<std::string> third_parties;  // as GatewayRoute::third_parties, for every route
   std::string health_path = "/.consentgate/health";
   std::string csp_report_path = "/.consentgate/csp-report";
   std::string consent_records;  // consent-record log path ("" = off, "-" = stdout)

@@ -21,20 +21,21 @@ constexpr std::array<std::string_view, 17> settings_keys{
     "timeouts",      "limits",     "data_dir",        "upstream_ca",   "policies",
     "tls",           "gateway"};
 constexpr std::array<std::string_view, 3> tls_keys{"intercept", "leaf_cache_entries", "passthrough"};
-constexpr std::array<std::string_view, 12> gateway_keys{"routes",
+constexpr std::array<std::string_view, 13> gateway_keys{"routes",
                                                         "forwarded_headers",
                                                         "trusted_proxies",
                                                         "consent_header",
                                                         "csp",
                                                         "csp_allow",
+                                                        "third_parties",
                                                         "health_path",
                                                         "csp_report_path",
                                                         "consent_records",
                                                         "consent_records_rotate_bytes",
                                                         "consent_records_keep",
                                                         "consent_records_key"};
-constexpr std::array<std::string_view, 7> route_keys{"name",        "listen",      "hosts",    "upstream",
-                                                     "certificate", "private_key", "csp_allow"};
+constexpr std::array<std::string_view, 8> route_keys{"name",        "listen",      "hosts",     "upstream",
+                                                     "certificate", "private_key", "csp_allow", "third_parties"};
 constexpr std::array<std::string_view, 3> csp_mode_names{"off", "enforce", "report-only"};
 // A leaf cache beyond this would hold gigabytes of certificates; a typo like 40960000 is refused.
 constexpr std::uint64_t max_leaf_cache_entries = 10'000'000;
@@ -197,6 +198,21 @@ void read_connect_to(Reader& r, const Field& f, std::vector<ConnectTo>& out) {
   }
 }
 
+void read_hosts(Reader& r, const Field& f, std::vector<std::string>& out) {
+  auto list = read_list(r, f);
+  if (!list) return;
+  for (const auto& e : *list) {
+    auto s = read_nonempty_string(r, e);
+    if (!s) continue;
+    std::string error;
+    if (auto host = parse_route_host(*s, error)) {
+      out.push_back(std::move(*host));
+    } else {
+      r.error(e.mark, e.path, std::move(error));
+    }
+  }
+}
+
 void read_tls(Reader& r, const Field& f, Tls& tls) {
   MapReader m(r, f, tls_keys);
   if (auto v = m.get("intercept")) {
@@ -205,20 +221,7 @@ void read_tls(Reader& r, const Field& f, Tls& tls) {
   if (auto v = m.get("leaf_cache_entries")) {
     if (auto n = read_uint(r, *v, 1, max_leaf_cache_entries)) tls.leaf_cache_entries = static_cast<std::size_t>(*n);
   }
-  if (auto v = m.get("passthrough")) {
-    if (auto list = read_list(r, *v)) {
-      for (const auto& e : *list) {
-        auto s = read_nonempty_string(r, e);
-        if (!s) continue;
-        std::string error;
-        if (auto host = parse_route_host(*s, error)) {
-          tls.passthrough.push_back(std::move(*host));
-        } else {
-          r.error(e.mark, e.path, std::move(error));
-        }
-      }
-    }
-  }
+  if (auto v = m.get("passthrough")) read_hosts(r, *v, tls.passthrough);
 }
 
 // A path the gateway serves itself: absolute, no query, fragment or spaces (it is compared to the
@@ -342,6 +345,7 @@ void read_route(Reader& r, const Field& f, const std::filesystem::path& base_dir
   if (cert && !key) r.error(m.self().mark, m.self().path, "certificate is set but private_key is missing");
   if (key && !cert) r.error(m.self().mark, m.self().path, "private_key is set but certificate is missing");
   if (auto v = m.get("csp_allow")) read_csp_allow(r, *v, route.csp_allow);
+  if (auto v = m.get("third_parties")) read_hosts(r, *v, route.third_parties);
   if (route.name.empty()) route.name = route.hosts.empty() ? route.listen : route.hosts.front();
   ok = r.error_count() == errors_before;
 }
@@ -436,6 +440,7 @@ void read_gateway(Reader& r, const Field& f, const std::filesystem::path& base_d
     }
   }
   if (auto v = m.get("csp_allow")) read_csp_allow(r, *v, g.csp_allow);
+  if (auto v = m.get("third_parties")) read_hosts(r, *v, g.third_parties);
   auto health = m.get("health_path");
   auto report = m.get("csp_report_path");
   if (health) {

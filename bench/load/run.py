@@ -7,7 +7,8 @@ p50/p99 latency and the proxy's CPU seconds per 10k requests (utime+stime of its
 /proc). Then it opens 2,000 idle keep-alive connections (one exchange each) and reports the proxy's RSS
 growth per idle connection. Everything listens on 127.0.0.1; every process started here is ended here.
 
-    bench/load/run.py --consentgate build/release/proxy/consentgate [--runs 5] [--duration 10]
+    bench/load/run.py --consentgate build-rel/proxy/consentgate [--runs 3] [--duration 10]
+                      [--json FILE] [--markdown FILE]
 
 Figures are informative (never pass/fail); the summary prints the ratios the issue sets as targets.
 """
@@ -99,6 +100,8 @@ def rss_kib(root):
 
 def parse_duration_ms(text):
     m = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:  # wrk prints "-nan" when a run completed no request
+        return float("nan")
     value, unit = float(m.group(1)), m.group(2)
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
@@ -108,10 +111,14 @@ def run_wrk(port, script, env, duration, connections):
            f"http://127.0.0.1:{port}/"]
     out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True,
                          timeout=duration + 30).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    p50 = parse_duration_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = parse_duration_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    try:
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        p50 = parse_duration_ms(re.search(r"50%\s+(\S+)", out).group(1))
+        p99 = parse_duration_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    except AttributeError:
+        print(f"# wrk output not understood:\n{out}", file=sys.stderr)
+        rps, requests, p50, p99 = 0.0, 0, float("nan"), float("nan")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "requests": requests, "p50_ms": p50, "p99_ms": p99,
             "non_2xx": int(errors.group(1)) if errors else 0}
@@ -139,6 +146,40 @@ def idle_connections(port, count, request):
                 break
             body_left -= len(chunk)
     return socks
+
+
+def machine():
+    """What the figures were measured on, and how busy it was (other builds share the cores)."""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": os.cpu_count(), "cpu": model,
+            "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+
+
+def markdown(results, meta):
+    lines = ["# Plain HTTP forward proxy (issue 3)", "", f"- machine: {meta['machine']['nproc']} cores, "
+             f"{meta['machine']['cpu']}", f"- load before: `{meta['machine']['uptime']}`",
+             f"- load after: `{meta['uptime_after']}`", f"- command: `{meta['command']}`", "",
+             "| size | target | req/s | p50 ms | p99 ms | CPU s/10k | non-2xx |", "|---|---|---:|---:|---:|---:|---:|"]
+    for size in ("small", "large"):
+        for name, r in results.items():
+            if name.startswith("_") or size not in r:
+                continue
+            m = r[size]
+            lines.append(f"| {size} | {name} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
+                         f"{m['cpu_s_per_10k']:.3f} | {m['non_2xx']:.0f} |")
+    lines += ["", "| target | idle KiB per keep-alive connection |", "|---|---:|"]
+    for name, r in results.items():
+        if not name.startswith("_") and "idle_kib_per_connection" in r:
+            lines.append(f"| {name} | {r['idle_kib_per_connection']:.1f} |")
+    if results.get("_ratios"):
+        lines += ["", "Ratios (consentgate / peer, same run):", ""]
+        lines += [f"- {k}: {v:.2f}x" for k, v in results["_ratios"].items()]
+    return "\n".join(lines) + "\n"
 
 
 class Target:
@@ -188,6 +229,9 @@ http {{
 def start_origin(tmp):
     root = os.path.join(tmp, "www")
     os.makedirs(root)
+    # nginx's workers run as "nobody" when it starts as root: they must reach the files.
+    os.chmod(tmp, os.stat(tmp).st_mode | 0o711)
+    os.chmod(root, 0o755)
     with open(os.path.join(root, "small"), "wb") as f:
         f.write(b"x" * 1024)
     with open(os.path.join(root, "large"), "wb") as f:
@@ -199,18 +243,53 @@ def start_origin(tmp):
     return Target("direct", proc, port, absolute=False)
 
 
-def start_consentgate(tmp, binary, origin_port):
+def deep_merge(base, extra):
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            deep_merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def load_default_config():
+    """config/default.yaml as a dict. PyYAML (YAML 1.1) cannot read a plain `::1/128` inside a flow
+    sequence, which yaml-cpp accepts: such IPv6 items are quoted first."""
+    import yaml  # python3-yaml; only needed for generated configs
+    base = os.path.join(REPO, "config/default.yaml")
+    with open(base) as f:
+        text = re.sub(r"(?<=[\[, ])(::[0-9A-Fa-f:./]*)(?=[,\]])", r'"\1"', f.read())
+    cfg = yaml.safe_load(text)
+    cfg["policies"] = [p if os.path.isabs(p) else os.path.join(os.path.dirname(base), p)
+                       for p in cfg.get("policies", [])]
+    return cfg
+
+
+def variant_config(tmp, name, extra_yaml):
+    """config/default.yaml with `extra_yaml` merged in (policy paths made absolute), for what-if runs."""
+    import yaml
+    cfg = load_default_config()
+    cfg["policies"] = [p if os.path.isabs(p) else os.path.join(os.path.dirname(base), p)
+                       for p in cfg.get("policies", [])]
+    deep_merge(cfg, yaml.safe_load(extra_yaml) or {})
+    path = os.path.join(tmp, f"{name}.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+    return path
+
+
+def start_consentgate(tmp, binary, origin_port, name="consentgate", config=None):
     port_line = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-    proc = subprocess.Popen([binary, "run", "--config", os.path.join(REPO, "config/default.yaml"),
-                             "--listen", "127.0.0.1:0", "--log", os.path.join(tmp, "decisions.jsonl")],
-                            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "consentgate.err"), "w"),
+    proc = subprocess.Popen([binary, "run", "--config", config or os.path.join(REPO, "config/default.yaml"),
+                             "--listen", "127.0.0.1:0", "--log", os.path.join(tmp, f"{name}-decisions.jsonl")],
+                            stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, f"{name}.err"), "w"),
                             text=True, start_new_session=True)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         m = port_line.search(line or "")
         if m:
-            return Target("consentgate", proc, int(m.group(1)), absolute=True)
+            return Target(name, proc, int(m.group(1)), absolute=True)
         if proc.poll() is not None:
             break
     stop(proc)
@@ -269,7 +348,13 @@ def main():
     ap.add_argument("--idle", type=int, default=2000, help="idle keep-alive connections for the memory figure")
     ap.add_argument("--peers", default="nginx,squid,tinyproxy,privoxy")
     ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--markdown", help="also write a markdown table to this file")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=YAML",
+                    help="also run consentgate with this YAML merged into its config (repeatable), e.g. "
+                         "pool128='{limits: {upstream_pool_per_host: 128}}'")
+    ap.add_argument("--perf", help="perf record -g consentgate during its first small-response run, into this file")
     args = ap.parse_args()
+    meta = {"machine": machine(), "command": " ".join(sys.argv)}
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
@@ -282,6 +367,10 @@ def main():
         targets = [origin]
         if args.consentgate:  # an empty path measures the peers alone
             targets.append(start_consentgate(tmp, args.consentgate, origin.port))
+            for spec in args.variant:
+                name, _, extra = spec.partition("=")
+                targets.append(start_consentgate(tmp, args.consentgate, origin.port, f"consentgate-{name}",
+                                                 variant_config(tmp, name, extra)))
         targets += start_peers(tmp, origin.port, args.peers.split(","))
         for t in targets[1:]:
             if not wait_port(t.port):
@@ -293,18 +382,27 @@ def main():
                 env = {"COOKIE": COOKIE, "TARGET_URL": url, "TARGET_PATH": f"/{size}"}
                 script = os.path.join(HERE, "absolute.lua" if t.absolute else "origin.lua")
                 runs = []
-                for _ in range(args.runs):
+                for i in range(args.runs):
+                    perf = None
+                    if args.perf and t.name == "consentgate" and size == "small" and i == 0:
+                        # Sampling costs a little CPU: this run's figures are slightly pessimistic.
+                        perf = subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-o", args.perf, "-p",
+                                                 str(t.proc.pid), "--", "sleep", str(max(1, args.duration - 2))],
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     cpu0 = cpu_seconds(t.proc.pid)
                     r = run_wrk(t.port, script, env, args.duration, args.connections)
+                    if perf is not None:
+                        perf.wait(timeout=60)
                     r["cpu_s_per_10k"] = (cpu_seconds(t.proc.pid) - cpu0) / max(r["requests"], 1) * 10000
                     runs.append(r)
-                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                med = {k: statistics.median([r[k] for r in runs if r[k] == r[k]] or [float("nan")]) for k in runs[0]}
                 results.setdefault(t.name, {})[size] = med
+                results[t.name].setdefault("runs", {})[size] = runs
                 print(f"{size:5} {t.name:14} {med['rps']:9.0f} req/s  p50 {med['p50_ms']:6.2f} ms  "
                       f"p99 {med['p99_ms']:6.2f} ms  cpu {med['cpu_s_per_10k']:.3f} s/10k  "
                       f"non-2xx {med['non_2xx']:.0f}", flush=True)
         for t in targets:
-            if t.name in ("direct",):
+            if t.name in ("direct",) or args.idle <= 0:
                 continue
             target = f"http://127.0.0.1:{origin.port}/small" if t.absolute else "/small"
             req = (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{origin.port}\r\nCookie: {COOKIE}\r\n\r\n").encode()
@@ -324,16 +422,24 @@ def main():
         for t in targets:
             stop(t.proc)
     cg = results.get("consentgate", {})
-    print("\n# ratios (small responses)")
-    for peer in ("squid", "nginx-reverse"):
-        if peer in results and "small" in cg:
-            p, c = results[peer]["small"], cg["small"]
-            print(f"consentgate / {peer}: {c['rps'] / p['rps']:.2f}x req/s, "
-                  f"{c['cpu_s_per_10k'] / p['cpu_s_per_10k']:.2f}x CPU per request, "
-                  f"p99 {c['p99_ms']:.2f} vs {p['p99_ms']:.2f} ms")
+    ratios = {}
+    for size in ("small", "large"):
+        for peer in ("squid", "nginx-reverse", "tinyproxy", "privoxy"):
+            if peer in results and size in cg and size in results[peer]:
+                p, c = results[peer][size], cg[size]
+                ratios[f"{size}: req/s vs {peer}"] = c["rps"] / p["rps"]
+                ratios[f"{size}: CPU per request vs {peer}"] = c["cpu_s_per_10k"] / p["cpu_s_per_10k"]
+                ratios[f"{size}: p99 vs {peer}"] = c["p99_ms"] / p["p99_ms"]
+    results["_ratios"] = ratios
+    print("\n# ratios (consentgate / peer)\n" + "\n".join(f"{k}: {v:.2f}x" for k, v in ratios.items()))
+    meta["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    results["_meta"] = meta
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(results, meta))
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -329,6 +329,7 @@ gateway:
       certificate: tls/shop.pem
       private_key: tls/shop.key
       csp_allow: [https://cdn.shop.example]
+      third_parties: [www.googletagmanager.com, "*.Doubleclick.net"]
     - listen: "[::1]:8080"
       upstream: http://127.0.0.1:3000/
   forwarded_headers: false
@@ -336,6 +337,7 @@ gateway:
   consent_header: X-Consent
   csp: report-only
   csp_allow: ["'self'", "data:"]
+  third_parties: [connect.facebook.net]
   health_path: /healthz
   csp_report_path: /csp
   consent_records: records/consent.jsonl
@@ -362,6 +364,8 @@ policies: [p.yaml]
   CHECK(g.routes[0].certificate == (dir.path() / "tls/shop.pem").string());
   CHECK(g.routes[0].private_key == (dir.path() / "tls/shop.key").string());
   CHECK(g.routes[0].csp_allow == std::vector<std::string>{"https://cdn.shop.example"});
+  CHECK(g.routes[0].third_parties == std::vector<std::string>{"www.googletagmanager.com", "*.doubleclick.net"});
+  CHECK(g.third_parties == std::vector<std::string>{"connect.facebook.net"});
   CHECK(g.routes[1].name == "[::1]:8080");  // no name, no hosts: the listen address names it
   CHECK(g.routes[1].hosts.empty());
   CHECK_FALSE(g.routes[1].origin.is_tls);
