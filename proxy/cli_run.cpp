@@ -16,6 +16,7 @@
 #include "proxy/decision_log.hpp"
 #include "proxy/filter.hpp"
 #include "proxy/gateway.hpp"
+#include "proxy/interception.hpp"
 #include "proxy/listener.hpp"
 #include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
@@ -93,8 +94,20 @@ int run(RunArgs& args) {
     std::cerr << "consentgate run: decision log: " << log_error << '\n';
     return 1;
   }
+  // The CA (created on first start), the leaf cache and both TLS contexts: blocking file reads, here,
+  // before any I/O thread runs. Gateway mode and --no-intercept need only the upstream side.
+  auto tls = Interception::build(settings, !is_gateway && settings.tls.intercept);
+  if (!tls.value) {
+    report(tls.errors, "consentgate run: ");
+    return 1;
+  }
+  if (tls.created_ca) {
+    std::cerr << "consentgate: created a new interception CA " << tls.ca_path
+              << "; make your browser trust it: consentgate ca install-help\n";
+  }
   auto ledger = std::make_unique<ConsentLedger>(settings.limits.ledger_entries);
   auto runtime = std::make_shared<Runtime>(loaded.generation, std::move(ledger), std::move(log));
+  runtime->interception = std::move(tls.value);
 
   // A client or a closed stdout must never kill the proxy: Asio's sockets already write with
   // MSG_NOSIGNAL, this covers the rest (stdout after the listening line).
@@ -160,6 +173,14 @@ void add_run(CLI::App& app, int& exit_code) {
       "--log", [args](const std::string& v) { args->options.log = v; }, "decision log file, or - for stdout");
   cmd->add_option("--mode", args->mode, "enforce | report-only");
   cmd->add_option("--connect-to", args->connect_to, "HOST:PORT:ADDR:PORT (repeatable)");
+  cmd->add_option_function<std::string>(
+      "--data-dir", [args](const std::string& v) { args->options.data_dir = v; },
+      "where the interception CA lives (default $XDG_DATA_HOME/consentgate)");
+  cmd->add_option("--upstream-ca", args->options.upstream_ca,
+                  "PEM file of extra trust anchors for upstream TLS (repeatable)");
+  cmd->add_option("--passthrough", args->options.passthrough,
+                  "HOST tunnelled without interception, with its subdomains; *.HOST for subdomains only (repeatable)");
+  cmd->add_flag("--no-intercept", args->options.no_intercept, "tunnel every CONNECT blind (no TLS interception)");
   cmd->add_option_function<unsigned>(
       "--workers",
       [args](unsigned v) {

@@ -2,8 +2,12 @@
 
 #include <arpa/inet.h>
 
+#include <cassert>
+#include <charconv>
 #include <cstring>
 #include <optional>
+
+#include "config/value_parsers.hpp"
 
 namespace consent::proxy {
 
@@ -52,68 +56,27 @@ bool prefix_matches(const ClientAcl::V6& a, const ClientAcl::V6& prefix, unsigne
   return (a[full] & mask) == (prefix[full] & mask);
 }
 
-ClientAcl::V6 masked(ClientAcl::V6 a, unsigned bits) noexcept {
-  for (unsigned i = 0; i < 16; ++i) {
-    const unsigned keep = bits >= (i + 1) * 8 ? 8 : (bits > i * 8 ? bits - i * 8 : 0);
-    a[i] = static_cast<unsigned char>(a[i] & static_cast<unsigned char>(0xFF00U >> keep));
-  }
-  return a;
-}
-
-std::string format(const ClientAcl::V6& a, bool is_v4) {
-  char buf[INET6_ADDRSTRLEN];
-  if (is_v4) {
-    ::inet_ntop(AF_INET, a.data() + 12, buf, sizeof buf);
-  } else {
-    ::inet_ntop(AF_INET6, a.data(), buf, sizeof buf);
-  }
-  return buf;
-}
-
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s.substr(0, 128)) out.push_back(c < 0x20 || c == 0x7F || c == '"' || c == '\\' ? '?' : c);
-  out.push_back('"');
-  return out;
-}
-
 }  // namespace
 
 ClientAcl ClientAcl::build(const std::vector<std::string>& cidrs, std::vector<std::string>& errors) {
   ClientAcl acl;
   for (std::size_t i = 0; i < cidrs.size(); ++i) {
-    const std::string where = "allowed_clients[" + std::to_string(i) + "]: " + quoted(cidrs[i]);
-    std::string_view text = cidrs[i];
-    const auto slash = text.find('/');
-    const auto parsed = parse_address(text.substr(0, slash));
-    if (!parsed) {
-      errors.push_back(where + " is not an IPv4 or IPv6 address or network");
+    // One grammar for every CIDR of the settings (config/value_parsers.hpp): the canonical form it returns
+    // has a valid address, a prefix in range and no host bits, so what is left here is the v6 mapping.
+    std::string error;
+    const auto canonical = config::parse_cidr(cidrs[i], error);
+    if (!canonical) {
+      errors.push_back("allowed_clients[" + std::to_string(i) + "]: " + error);
       continue;
     }
-    const unsigned max_bits = parsed->is_v4 ? 32 : 128;
-    unsigned bits = max_bits;
-    if (slash != std::string_view::npos) {
-      const auto digits = text.substr(slash + 1);
-      bool ok = !digits.empty() && digits.size() <= 3;
-      unsigned value = 0;
-      for (const char c : digits) {
-        if (c < '0' || c > '9') ok = false;
-        value = value * 10 + static_cast<unsigned>(c - '0');
-      }
-      if (!ok || value > max_bits) {
-        errors.push_back(where + " has a prefix length that is not in 0.." + std::to_string(max_bits));
-        continue;
-      }
-      bits = value;
-    }
-    const unsigned v6_bits = parsed->is_v4 ? 96 + bits : bits;
-    const auto network = masked(parsed->address, v6_bits);
-    if (network != parsed->address) {
-      errors.push_back(where + " has host bits set (did you mean " + format(network, parsed->is_v4) + "/" +
-                       std::to_string(bits) + "?)");
-      continue;
-    }
-    acl.networks_.push_back(Network{network, v6_bits});
+    const auto slash = canonical->find('/');
+    const auto parsed = parse_address(std::string_view(*canonical).substr(0, slash));
+    unsigned bits = 0;
+    const auto digits = std::string_view(*canonical).substr(slash + 1);
+    std::from_chars(digits.data(), digits.data() + digits.size(), bits);
+    assert(parsed && slash != std::string::npos);  // config::parse_cidr's contract
+    if (!parsed) continue;
+    acl.networks_.push_back(Network{parsed->address, parsed->is_v4 ? 96 + bits : bits});
   }
   return acl;
 }

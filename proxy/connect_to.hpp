@@ -34,8 +34,9 @@ struct ConnectToParse {
   std::string error;                       // set when value is empty
 };
 
-// Splits "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT". Errors name the problem:
-// "expected HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT", "unterminated '[' in host".
+// Splits and checks "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" with the config file's parser
+// (config::parse_connect_to, so the flag and the file accept the same text). Errors name the text:
+// "\"a:1:b\" is not HOST:PORT:ADDRESS:PORT (e.g. \"tracker.example:443:127.0.0.1:8443\")".
 [[nodiscard]] ConnectToParse parse_connect_to(std::string_view spec);
 
 struct ConnectTarget {

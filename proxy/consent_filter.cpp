@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "policy/host.hpp"
+#include "policy/set_cookie.hpp"
 #include "proxy/consent_ledger.hpp"
 #include "proxy/decision_log.hpp"
 #include "proxy/exchange.hpp"
@@ -18,20 +20,14 @@ struct LogExtra {
   std::vector<std::string_view> cookies;
   std::int64_t max_age_seconds = -1;
   int status = 0;
+  std::optional<ViolationKind> violation;
 };
 
 void log_decision(const Exchange& x, LogAction action, std::string_view reason, std::string_view rule_id,
                   policy::PurposeIndex purpose, const LogExtra& extra = {}) {
   auto* log = x.runtime->decision_log();
   if (log == nullptr) return;
-  DecisionRecord r;
-  r.time = std::chrono::system_clock::now();
-  r.exchange_id = x.id;
-  r.client = x.client;
-  r.site = x.first_party.site;
-  r.method = method_name(x.request.method);
-  r.host = x.host;
-  r.path = x.path_and_query;  // the log cuts the query unless log_full_urls
+  DecisionRecord r = decision_record(x);
   r.purpose = x.engine().purpose_id(purpose);
   r.action = x.is_report_only() ? report_only(action) : action;
   r.reason = reason;
@@ -39,12 +35,16 @@ void log_decision(const Exchange& x, LogAction action, std::string_view reason, 
   r.cookie_names = extra.cookies;
   r.max_age_seconds = extra.max_age_seconds;
   r.status = extra.status;
-  r.consent = x.consent.status;
-  r.consent_source = x.consent.source;
-  r.gpc = x.consent.gpc;
-  r.mode = x.generation->settings.mode;
-  r.policy_hash = x.engine().policy_hash();
+  r.violation = extra.violation;
   log->log(r);
+}
+
+// A block is about a tracker reached through the site's own name (a subdomain, a first-party path the
+// recorder vendors document), before any consent for the site, or against the consent in force.
+ViolationKind block_violation(const Exchange& x) {
+  if (x.is_first_party_request) return ViolationKind::cname_cloaked_tracker;
+  if (x.consent.status == policy::ConsentStatus::missing) return ViolationKind::tracker_before_consent;
+  return ViolationKind::tracker_without_consent;
 }
 
 // All Cookie lines joined with "; " (RFC 9110 section 5.3 does not apply to Cookie: RFC 6265 section 5.4
@@ -66,6 +66,29 @@ bool is_consent_cookie_name(const policy::Document& doc, std::string_view name) 
 }
 
 }  // namespace
+
+DecisionRecord decision_record(const Exchange& x) {
+  const auto& engine = x.engine();
+  DecisionRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.exchange_id = x.id;
+  r.client = x.client;
+  r.site = x.first_party.site;
+  r.method = method_name(x.request.method);
+  r.host = x.host;
+  r.path = x.path_and_query;  // the log cuts the query unless log_full_urls
+  r.consent = x.consent.status;
+  r.consent_source = x.consent.source;
+  // The whole set in force, so a reader sees a withdrawal as it happens (not only through refusals).
+  const auto granted = x.consent.granted.bits();
+  for (std::size_t i = 0; i < engine.purpose_count() && i < policy::max_purposes; ++i) {
+    if ((granted >> i & 1U) != 0) r.granted.push_back(engine.purpose_id(static_cast<policy::PurposeIndex>(i)));
+  }
+  r.gpc = x.consent.gpc;
+  r.mode = x.generation->settings.mode;
+  r.policy_hash = engine.policy_hash();
+  return r;
+}
 
 FilterStatus ProxyAuthFilter::on_request(Exchange& x) const {
   const auto& auth = x.generation->auth;
@@ -118,7 +141,7 @@ FilterStatus ConsentGate::on_request(Exchange& x) const {
   x.runtime->stats().blocks.fetch_add(1, std::memory_order_relaxed);
   auto reply = LocalReply::surrogate(x.decision, engine.purpose_label(x.decision.purpose), x.reply_options());
   log_decision(x, LogAction::block, x.decision.reason, x.decision.rule_id, x.decision.purpose,
-               LogExtra{{}, -1, x.is_report_only() ? 0 : reply.status});
+               LogExtra{{}, -1, x.is_report_only() ? 0 : reply.status, block_violation(x)});
   if (x.is_report_only()) return FilterStatus::proceed;
   x.local_reply = std::move(reply);
   return FilterStatus::respond;
@@ -131,10 +154,13 @@ FilterStatus CookieFilter::on_request(Exchange& x) const {
   const auto result = x.engine().filter_cookie_header(x.policy_request(), cookies);
   if (!result.changed) return FilterStatus::proceed;
   x.runtime->stats().cookie_strips.fetch_add(1, std::memory_order_relaxed);
+  const auto withdrawn = x.runtime->ledger().withdrawn(x.client, x.first_party.site, x.now);
   // One line per purpose keeps rule and reason exact; names only, never values.
   for (std::size_t i = 0; i < result.removed.size(); ++i) {
     const auto& first = result.removed[i];
     LogExtra extra;
+    extra.violation = withdrawn.contains(first.purpose) ? ViolationKind::withdrawn_cookie_sent
+                                                        : ViolationKind::cookie_without_consent;
     extra.cookies.push_back(first.name);
     while (i + 1 < result.removed.size() && result.removed[i + 1].rule_id == first.rule_id &&
            result.removed[i + 1].reason == first.reason) {
@@ -171,6 +197,19 @@ void SetCookieFilter::on_response(Exchange& x) const {
     extra.cookies.push_back(result.name);
     extra.status = x.response->status;
     const bool is_drop = result.action == policy::SetCookieAction::drop;
+    if (is_drop) {
+      // An unparseable line is dropped for safety, not for a purpose: no consent was at stake.
+      if (result.reason != policy::reason::set_cookie_invalid)
+        extra.violation = ViolationKind::set_cookie_before_consent;
+    } else {
+      // The lifetime the origin asked for, not the capped one: that is what the reader judges.
+      if (const auto parsed = policy::parse_set_cookie(field.value)) {
+        if (const auto lifetime = policy::lifetime_seconds(*parsed, x.now)) extra.max_age_seconds = *lifetime;
+      }
+      extra.violation = is_consent_cookie_name(engine.document(), result.name)
+                            ? ViolationKind::consent_cookie_too_long
+                            : ViolationKind::audience_cookie_too_long;
+    }
     x.runtime->stats().set_cookie_drops.fetch_add(is_drop ? 1 : 0, std::memory_order_relaxed);
     log_decision(x, is_drop ? LogAction::drop_set_cookie : LogAction::cap_set_cookie, result.reason, result.rule_id,
                  result.purpose, extra);
@@ -205,6 +244,25 @@ void LedgerUpdate::on_response(Exchange& x) const {
     const auto state = engine.read_consent(inputs);
     x.runtime->ledger().update(x.client, x.first_party.site, state, x.now, doc.consent.lifetime_seconds);
   }
+}
+
+FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host) {
+  if (judged_host.empty() || judged_host == x.host) return FilterStatus::proceed;
+  if (x.decision.verdict == policy::Verdict::block) return FilterStatus::proceed;  // already judged and logged
+  const auto& engine = x.engine();
+  auto request = x.policy_request();
+  request.host = judged_host;
+  auto decision = engine.decide(request);
+  if (decision.verdict != policy::Verdict::block) return FilterStatus::proceed;
+  decision.reason = log_reason::cname_cloaked;
+  x.decision = decision;
+  x.runtime->stats().blocks.fetch_add(1, std::memory_order_relaxed);
+  auto reply = LocalReply::surrogate(x.decision, engine.purpose_label(x.decision.purpose), x.reply_options());
+  log_decision(x, LogAction::block, x.decision.reason, x.decision.rule_id, x.decision.purpose,
+               LogExtra{{}, -1, x.is_report_only() ? 0 : reply.status, ViolationKind::cname_cloaked_tracker});
+  if (x.is_report_only()) return FilterStatus::proceed;
+  x.local_reply = std::move(reply);
+  return FilterStatus::respond;
 }
 
 }  // namespace consent::proxy

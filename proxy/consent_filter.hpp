@@ -2,6 +2,7 @@
 // The enforcement filters (issue 3, STYLE section 4). Each reads its configuration from the exchange's
 // generation snapshot, so one instance serves every thread and every reload. Every block, strip, drop
 // and cap is written to the decision log (as would_* in report-only mode, where nothing is changed).
+#include "proxy/decision_log.hpp"
 #include "proxy/filter.hpp"
 
 namespace consent::proxy {
@@ -43,5 +44,19 @@ class LedgerUpdate final : public ResponseFilter {
   [[nodiscard]] std::string_view name() const noexcept override { return "ledger_update"; }
   void on_response(Exchange& x) const override;
 };
+
+// What every decision-log line about `x` says: time, exchange id, client, site, method, host, path, the
+// consent in force (status, source, granted purpose ids, GPC), mode and policy hash. The caller sets the
+// action, reason, rule, purpose and violation (and may override host, path or site, as the gateway's CSP
+// reports do). Views point into `x` and its engine: log the record before `x` changes.
+[[nodiscard]] DecisionRecord decision_record(const Exchange& x);
+
+// CNAME cloaking (issue 5), for the session once DNS answers are wired in: `judged_host` is what
+// judged_host() (proxy/dns_cname.hpp) picked from the CNAME chain of x.host. When it differs from x.host
+// and the exchange was not blocked already, decides again with the host replaced; a block is recorded with
+// reason "cname_cloaked" (log_reason::cname_cloaked) and violation cname_cloaked_tracker, and answered with
+// the surrogate (respond), except in report-only mode, which logs would_block and proceeds. `judged_host`
+// is read during the call only.
+FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host);
 
 }  // namespace consent::proxy

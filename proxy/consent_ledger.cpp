@@ -34,6 +34,7 @@ struct Entry {
   std::string key;
   policy::ConsentState state;
   std::int64_t expires_at = 0;  // epoch seconds; 0 = no lifetime
+  policy::PurposeSet withdrawn;
 };
 
 }  // namespace
@@ -108,8 +109,10 @@ void ConsentLedger::update(std::string_view client, std::string_view site, const
       expirations_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    it->second->state = state;
-    it->second->expires_at = expires_at;
+    Entry& entry = *it->second;
+    entry.withdrawn = (entry.withdrawn | entry.state.granted) & ~state.granted;
+    entry.state = state;
+    entry.expires_at = expires_at;
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
     return;
   }
@@ -120,13 +123,26 @@ void ConsentLedger::update(std::string_view client, std::string_view site, const
     shard.lru.pop_back();
     evictions_.fetch_add(1, std::memory_order_relaxed);
   }
-  shard.lru.push_front(Entry{std::string(key), state, expires_at});
+  shard.lru.push_front(Entry{std::string(key), state, expires_at, {}});
   try {
     shard.index.emplace(shard.lru.front().key, shard.lru.begin());
   } catch (...) {
     shard.lru.pop_front();  // keep index and list consistent if the map cannot grow
     throw;
   }
+}
+
+policy::PurposeSet ConsentLedger::withdrawn(std::string_view client, std::string_view site, std::int64_t now) {
+  char buf[max_key_bytes];
+  const auto key = compose_key(client, site, buf);
+  if (key.empty()) return {};
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.index.find(key);
+  if (it == shard.index.end()) return {};
+  const Entry& entry = *it->second;
+  if (entry.expires_at != 0 && entry.expires_at <= now) return {};  // lookup() removes it
+  return entry.withdrawn;
 }
 
 void ConsentLedger::erase(std::string_view client, std::string_view site) {

@@ -15,6 +15,8 @@
 // - Memory is bounded: at most `capacity` entries in total (rounded up to whole shards), evicting the
 //   least recently used entry of the shard. lookup() counts as a use.
 // - lookup() returns the stored state with source = ConsentSource::ledger.
+// - Each entry also remembers which purposes were withdrawn (granted by an earlier update, not by the
+//   latest), for the decision log's withdrawn_cookie_sent.
 // Thread-safety: all member functions are safe from any thread; the table is split into shards, each
 // behind its own mutex, so concurrent exchanges rarely contend. No member allocates on lookup().
 #include <atomic>
@@ -47,6 +49,10 @@ class ConsentLedger {
                                                            std::int64_t now);
   void update(std::string_view client, std::string_view site, const policy::ConsentState& state, std::int64_t now,
               std::int64_t lifetime_seconds);
+  // The purposes this client granted on this site by an earlier state of the entry and no longer grants
+  // (issue 7, "a cookie of a withdrawn purpose still sent"). Kept across updates until granted again;
+  // forgotten with the entry (expiry, eviction, erase). Empty when there is no live entry. Not a use (LRU).
+  [[nodiscard]] policy::PurposeSet withdrawn(std::string_view client, std::string_view site, std::int64_t now);
   void erase(std::string_view client, std::string_view site);
 
   [[nodiscard]] std::size_t size() const;

@@ -3,9 +3,11 @@ set(CONSENT_PROXY_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/exchange.cpp
   ${CMAKE_CURRENT_LIST_DIR}/filter.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/interception.cpp
   ${CMAKE_CURRENT_LIST_DIR}/runtime.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/session.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/stream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tunnel.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp

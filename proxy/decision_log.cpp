@@ -17,45 +17,6 @@
 
 namespace consent::proxy {
 
-std::string_view to_string(LogAction a) noexcept {
-  switch (a) {
-    case LogAction::allow:
-      return "allow";
-    case LogAction::block:
-      return "block";
-    case LogAction::strip_cookie:
-      return "strip_cookie";
-    case LogAction::drop_set_cookie:
-      return "drop_set_cookie";
-    case LogAction::cap_set_cookie:
-      return "cap_set_cookie";
-    case LogAction::would_block:
-      return "would_block";
-    case LogAction::would_strip_cookie:
-      return "would_strip_cookie";
-    case LogAction::would_drop_set_cookie:
-      return "would_drop_set_cookie";
-    case LogAction::would_cap_set_cookie:
-      return "would_cap_set_cookie";
-  }
-  return "allow";
-}
-
-LogAction report_only(LogAction a) noexcept {
-  switch (a) {
-    case LogAction::block:
-      return LogAction::would_block;
-    case LogAction::strip_cookie:
-      return LogAction::would_strip_cookie;
-    case LogAction::drop_set_cookie:
-      return LogAction::would_drop_set_cookie;
-    case LogAction::cap_set_cookie:
-      return LogAction::would_cap_set_cookie;
-    default:
-      return a;
-  }
-}
-
 std::string_view to_string(config::Mode m) noexcept {
   switch (m) {
     case config::Mode::enforce:
@@ -178,6 +139,26 @@ void append_json_string(std::string& out, std::string_view s, std::size_t max_by
   out.push_back('"');
 }
 
+std::string_view loggable_client(std::string_view client) noexcept {
+  // RFC 4291 section 2.5.5.2: the IPv4 address is the last four bytes; only the dotted form can follow.
+  constexpr std::string_view prefix = "::ffff:";
+  if (client.size() <= prefix.size() || client.size() > prefix.size() + 15) return client;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    const char c = client[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != prefix[i]) return client;
+  }
+  const auto v4 = client.substr(prefix.size());
+  std::size_t dots = 0;
+  for (const char c : v4) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return client;
+    }
+  }
+  return dots == 3 ? v4 : client;
+}
+
 void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   const auto ms_total = floor<milliseconds>(t);
@@ -232,8 +213,9 @@ void append_string_field(std::string& out, std::string_view key, std::string_vie
   detail::append_json_string(out, value, DecisionLog::max_field_bytes);
 }
 
-void append_array_field(std::string& out, std::string_view key, const std::vector<std::string_view>& values) {
-  if (values.empty()) return;
+void append_array_field(std::string& out, std::string_view key, const std::vector<std::string_view>& values,
+                        bool even_empty = false) {
+  if (values.empty() && !even_empty) return;
   append_key(out, key);
   out.push_back('[');
   // Bounded like a field: a response with thousands of Set-Cookie lines must not make a giant line.
@@ -270,7 +252,7 @@ std::string DecisionLog::format(const DecisionRecord& r, bool log_full_urls) {
     append_key(out, "exchange_id");
     out.append(std::to_string(r.exchange_id));
   }
-  append_string_field(out, "client", r.client);
+  append_string_field(out, "client", detail::loggable_client(r.client));
   append_string_field(out, "site", r.site);
   append_string_field(out, "method", r.method);
   append_string_field(out, "host", r.host);
@@ -289,9 +271,14 @@ std::string DecisionLog::format(const DecisionRecord& r, bool log_full_urls) {
     append_key(out, "status");
     out.append(std::to_string(r.status));
   }
+  if (r.violation) {
+    append_key(out, "violation");
+    detail::append_json_string(out, to_string(*r.violation), max_field_bytes);
+  }
   append_string_field(out, "consent", policy::to_string(r.consent));
   append_string_field(out, "consent_source", policy::to_string(r.consent_source));
-  append_array_field(out, "granted", r.granted);
+  // An empty list from a valid choice says "refuses everything", which the reader needs to see withdrawals.
+  append_array_field(out, "granted", r.granted, r.consent == policy::ConsentStatus::valid);
   if (r.gpc) {
     append_key(out, "gpc");
     out.append("true");

@@ -24,36 +24,29 @@
 //   {"time":"2026-11-22T13:09:02.123Z","exchange_id":42,"client":"127.0.0.1","site":"news.example","method":"GET",
 //    "host":"www.google-analytics.com","path":"/g/collect","purpose":"analytics","action":"block",
 //    "reason":"consent_missing","rule":"google-analytics/domains[0]","cookies":["_ga","_gid"],
-//    "max_age":31536000,"status":204,"consent":"missing","consent_source":"none","granted":["ads"],
-//    "gpc":true,"mode":"enforce","policy_hash":"0123456789abcdef"}
+//    "max_age":31536000,"status":204,"violation":"tracker_before_consent","consent":"missing",
+//    "consent_source":"none","granted":["ads"],"gpc":true,"mode":"enforce","policy_hash":"0123456789abcdef"}
+// - "client": a v4-mapped IPv6 address (::ffff:10.1.2.3, from a dual-stack socket) is written as the IPv4
+//   address, so one client has one spelling whatever socket it came through.
+// - "max_age": on cap_set_cookie lines, the lifetime the origin asked for (before the cap), in seconds.
+// - "violation": the consent violation the decision is about (proxy/log_vocabulary.hpp); absent on allow
+//   lines and on drops of unparseable Set-Cookie headers.
+// - "granted": present whenever "consent" is "valid", even as [] (a valid choice that refuses everything);
+//   absent otherwise (missing, malformed and expired consent grant nothing).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/settings.hpp"
 #include "policy/consent_state.hpp"
+#include "proxy/log_vocabulary.hpp"  // LogAction, ViolationKind: shared with report/
 
 namespace consent::proxy {
-
-// What was done (enforce) or would have been done (report-only: the would_* values).
-enum class LogAction : std::uint8_t {
-  allow,
-  block,
-  strip_cookie,
-  drop_set_cookie,
-  cap_set_cookie,
-  would_block,
-  would_strip_cookie,
-  would_drop_set_cookie,
-  would_cap_set_cookie,
-};
-[[nodiscard]] std::string_view to_string(LogAction a) noexcept;
-// The report-only twin of an enforcing action (allow stays allow).
-[[nodiscard]] LogAction report_only(LogAction a) noexcept;
 
 [[nodiscard]] std::string_view to_string(config::Mode m) noexcept;  // "enforce", "report-only", "gateway"
 
@@ -72,9 +65,10 @@ struct DecisionRecord {
   std::vector<std::string_view> cookie_names;  // names only, never values
   std::int64_t max_age_seconds = -1;           // Set-Cookie lifetime when known; -1 = not applicable
   int status = 0;                              // response status sent to the client; 0 = not known yet
+  std::optional<ViolationKind> violation;      // none on allow lines
   policy::ConsentStatus consent = policy::ConsentStatus::missing;
   policy::ConsentSource consent_source = policy::ConsentSource::none;
-  std::vector<std::string_view> granted;  // purpose ids granted by the consent in force (optional)
+  std::vector<std::string_view> granted;  // purpose ids granted by the consent in force; written when consent is valid
   bool gpc = false;
   config::Mode mode = config::Mode::enforce;
   std::string_view policy_hash;
@@ -121,6 +115,8 @@ class DecisionLog {
 namespace detail {
 // Appends `s` as a JSON string (with quotes) to `out`; see the escaping rules above.
 void append_json_string(std::string& out, std::string_view s, std::size_t max_bytes);
+// The client address as logged: "::ffff:a.b.c.d" (any case) becomes "a.b.c.d"; anything else is unchanged.
+[[nodiscard]] std::string_view loggable_client(std::string_view client) noexcept;
 // "2026-11-22T13:09:02.123Z"
 void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t);
 }  // namespace detail

@@ -24,6 +24,10 @@ LoadOutcome load_generation(const RunOptions& options, std::uint64_t number) {
   if (options.log) s.log = *options.log;
   if (options.mode) s.mode = *options.mode;
   if (options.workers) s.workers = *options.workers;
+  if (options.data_dir) s.data_dir = *options.data_dir;
+  s.upstream_ca.insert(s.upstream_ca.end(), options.upstream_ca.begin(), options.upstream_ca.end());
+  s.tls.passthrough.insert(s.tls.passthrough.end(), options.passthrough.begin(), options.passthrough.end());
+  if (options.no_intercept) s.tls.intercept = false;
   if (!options.connect_to.empty()) {
     auto rules = options.connect_to;
     rules.insert(rules.end(), s.connect_to.begin(), s.connect_to.end());

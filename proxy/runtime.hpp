@@ -24,6 +24,7 @@ namespace consent::proxy {
 
 class ConsentLedger;
 class DecisionLog;
+class Interception;
 
 // Command-line overrides, re-applied on every reload so a flag always beats the file.
 struct RunOptions {
@@ -33,6 +34,10 @@ struct RunOptions {
   std::optional<config::Mode> mode;
   std::vector<config::ConnectTo> connect_to;  // appended before the file's rules: flags match first
   std::optional<unsigned> workers;
+  std::optional<std::string> data_dir;   // --data-dir: where the interception CA lives
+  std::vector<std::string> upstream_ca;  // --upstream-ca: appended to the file's trust anchors
+  std::vector<std::string> passthrough;  // --passthrough: appended to tls.passthrough
+  bool no_intercept = false;             // --no-intercept: tls.intercept = false
 };
 
 // One immutable configuration: what a reload replaces as a whole.
@@ -67,6 +72,9 @@ struct Stats {
   std::atomic<std::uint64_t> upstream_connects{0};
   std::atomic<std::uint64_t> upstream_reuses{0};
   std::atomic<std::uint64_t> tunnels{0};
+  std::atomic<std::uint64_t> intercepted_connections{0};  // CONNECTs answered with our own TLS
+  std::atomic<std::uint64_t> client_tls_failures{0};      // client-facing handshakes that failed
+  std::atomic<std::uint64_t> upstream_tls_failures{0};    // upstream handshakes/verifications that failed
   std::atomic<std::uint64_t> malformed_requests{0};
   std::atomic<std::uint64_t> client_head_timeouts{0};
   std::atomic<std::uint64_t> upstream_errors{0};
@@ -96,6 +104,10 @@ class Runtime {
 
   // Live client connections, for the connection limit.
   [[nodiscard]] std::atomic<std::size_t>& connections() const noexcept { return *connections_; }
+
+  // CA, leaf cache and TLS contexts (null: no TLS at all, e.g. unit tests). Set once before the workers
+  // start; never replaced by a reload.
+  std::shared_ptr<const Interception> interception;
 
   // The bound listening ports, for loop refusal. Set once before the workers start.
   std::vector<std::uint16_t> listen_ports;

@@ -198,7 +198,9 @@ std::string Server::listen(std::vector<ListenerContext> listeners) {
   return {};
 }
 
-tcp::endpoint Server::local_endpoint(std::size_t index) const { return listeners_.at(index)->acceptor->local_endpoint(); }
+tcp::endpoint Server::local_endpoint(std::size_t index) const {
+  return listeners_.at(index)->acceptor->local_endpoint();
+}
 
 void Server::start() {
   for (auto& listener : listeners_) {

@@ -1,21 +1,19 @@
 #include "proxy/upstream_pool.hpp"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 
 namespace consent::proxy {
 
-bool is_idle_connection_alive(tcp::socket& socket) noexcept {
-  if (!socket.is_open()) return false;
-  char byte = 0;
-  // A peek that would block means "open and silent": the only state in which reuse is safe. Bytes before
-  // a request was sent are a desynchronised or hostile upstream (issue 3: never reuse after stray bytes).
-  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+std::string upstream_key(std::string_view address_key, bool is_tls, std::string_view tls_name) {
+  std::string key(address_key);
+  if (is_tls) {
+    key += " tls=";
+    key += tls_name;
+  }
+  return key;
 }
 
-std::optional<beast::tcp_stream> UpstreamPool::take(const std::string& key) {
+std::optional<Stream> UpstreamPool::take(const std::string& key) {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->key != key) {
@@ -23,11 +21,12 @@ std::optional<beast::tcp_stream> UpstreamPool::take(const std::string& key) {
       continue;
     }
     const bool expired = max_idle_.count() > 0 && now - it->since > max_idle_;
-    if (expired || !is_idle_connection_alive(it->stream.socket())) {
+    // Bytes before a request was sent are a desynchronised or hostile upstream (issue 3).
+    if (expired || !it->stream.is_idle_alive()) {
       it = entries_.erase(it);
       continue;
     }
-    beast::tcp_stream stream = std::move(it->stream);
+    Stream stream = std::move(it->stream);
     entries_.erase(it);
     ++reused_;
     return stream;
@@ -35,9 +34,9 @@ std::optional<beast::tcp_stream> UpstreamPool::take(const std::string& key) {
   return std::nullopt;
 }
 
-void UpstreamPool::give(std::string key, beast::tcp_stream stream) {
+void UpstreamPool::give(std::string key, Stream stream) {
   if (per_host_ == 0 || total_ == 0) return;
-  stream.expires_never();
+  stream.disarm();
   const auto same = static_cast<std::size_t>(
       std::count_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; }));
   if (same >= per_host_) {

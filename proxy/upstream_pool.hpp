@@ -1,5 +1,7 @@
 #pragma once
-// Idle keep-alive upstream connections, bounded per host:port and in total, oldest evicted first.
+// Idle keep-alive upstream connections, bounded per key and in total, oldest evicted first. The key names
+// the address and, for TLS, the verified name (upstream_key()): a connection verified for one name is never
+// handed to an exchange for another.
 // One pool per worker io_context: every session of a worker runs on that worker's single thread, so the
 // pool takes no lock and must never be touched from another thread.
 #include <chrono>
@@ -7,8 +9,10 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "proxy/asio_fwd.hpp"
+#include "proxy/stream.hpp"
 
 namespace consent::proxy {
 
@@ -19,10 +23,10 @@ class UpstreamPool {
 
   // A live idle connection for `key`, or nullopt. Connections that the upstream closed meanwhile, that
   // received stray bytes, or that idled longer than max_idle are discarded here, never handed out.
-  std::optional<beast::tcp_stream> take(const std::string& key);
+  std::optional<Stream> take(const std::string& key);
 
   // Keeps `stream` for reuse. Only call after a complete, unambiguous response with keep-alive.
-  void give(std::string key, beast::tcp_stream stream);
+  void give(std::string key, Stream stream);
 
   [[nodiscard]] std::size_t idle_count() const noexcept { return entries_.size(); }
   void clear() { entries_.clear(); }
@@ -33,7 +37,7 @@ class UpstreamPool {
  private:
   struct Entry {
     std::string key;
-    beast::tcp_stream stream;
+    Stream stream;
     std::chrono::steady_clock::time_point since;
   };
   std::size_t per_host_;
@@ -43,7 +47,7 @@ class UpstreamPool {
   std::size_t reused_ = 0;
 };
 
-// True when an idle connection is still usable: no EOF, no error and no unsolicited bytes waiting.
-[[nodiscard]] bool is_idle_connection_alive(tcp::socket& socket) noexcept;
+// "host:port" plain, "host:port tls=NAME" for TLS verified for NAME.
+[[nodiscard]] std::string upstream_key(std::string_view address_key, bool is_tls, std::string_view tls_name);
 
 }  // namespace consent::proxy

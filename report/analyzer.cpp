@@ -12,11 +12,6 @@ namespace consent::report {
 
 namespace {
 
-constexpr std::array<std::string_view, kind_count> kind_names = {
-    "tracker_before_consent",  "set_cookie_before_consent", "withdrawn_cookie_sent",   "audience_cookie_too_long",
-    "consent_cookie_too_long", "cname_cloaked_tracker",     "tracker_without_consent", "cookie_without_consent",
-};
-
 constexpr std::string_view other_key = "(other)";
 
 using ojson = nlohmann::ordered_json;
@@ -195,15 +190,6 @@ std::string_view outcome_name(Outcome o) noexcept {
 
 }  // namespace
 
-std::string_view to_string(ViolationKind k) noexcept { return kind_names[static_cast<std::size_t>(k)]; }
-
-std::optional<ViolationKind> parse_kind(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < kind_names.size(); ++i) {
-    if (kind_names[i] == s) return static_cast<ViolationKind>(i);
-  }
-  return std::nullopt;
-}
-
 struct Analyzer::State {
   Options options;
   std::vector<InputStats> inputs;
@@ -323,6 +309,19 @@ struct Analyzer::State {
 
   std::optional<ViolationKind> kind_of(const LogRecord& r, const ConsentKeyState* st) {
     const Action a = enforcing(r.action);
+    // The proxy names the violation when it knows better than the log can show (a withdrawal it saw before
+    // this log began, a CNAME chain); lifetimes are still measured against our thresholds, since an
+    // operator's stricter cap is not a legal violation. Lines without a name, or with a name newer than
+    // this reader, are derived below.
+    if (const auto named = parse_kind(r.violation); named && a != Action::allow) {
+      if (*named == ViolationKind::consent_cookie_too_long && r.max_age >= 0) {
+        return r.max_age > options.consent_max_age_seconds ? named : std::nullopt;
+      }
+      if (*named == ViolationKind::audience_cookie_too_long && r.max_age >= 0) {
+        return r.max_age > options.audience_max_age_seconds ? named : std::nullopt;
+      }
+      return named;
+    }
     const bool cname = r.reason.find("cname") != std::string::npos;
     if (a == Action::cap_set_cookie || (a == Action::allow && r.max_age >= 0)) {
       const bool consent_cookie = any_glob(options.consent_cookie_rules, r.rule) ||
@@ -584,7 +583,8 @@ nlohmann::ordered_json Analyzer::summary() const {
 
   out["totals"] = s.total.to_json();
   ojson kinds = ojson::object();
-  for (std::size_t i = 0; i < kind_count; ++i) kinds[std::string(kind_names[i])] = s.by_kind[i].to_json();
+  for (std::size_t i = 0; i < kind_count; ++i)
+    kinds[std::string(to_string(static_cast<ViolationKind>(i)))] = s.by_kind[i].to_json();
   out["by_kind"] = std::move(kinds);
 
   ojson allow = ojson::array();
@@ -618,7 +618,8 @@ nlohmann::ordered_json Analyzer::summary() const {
     ojson by_kind = ojson::object();
     for (std::size_t i = 0; i < kind_count; ++i) {
       const auto& c = st.by_kind[i];
-      if (c.violations + c.allowed + c.prevented != 0) by_kind[std::string(kind_names[i])] = c.to_json();
+      if (c.violations + c.allowed + c.prevented != 0)
+        by_kind[std::string(to_string(static_cast<ViolationKind>(i)))] = c.to_json();
     }
     j["by_kind"] = std::move(by_kind);
     ojson by_purpose = ojson::array();
@@ -634,7 +635,7 @@ nlohmann::ordered_json Analyzer::summary() const {
       hj.update(h->second.counts.to_json());
       ojson hk = ojson::array();
       for (std::size_t i = 0; i < kind_count; ++i) {
-        if ((h->second.kinds >> i & 1U) != 0) hk.push_back(kind_names[i]);
+        if ((h->second.kinds >> i & 1U) != 0) hk.push_back(to_string(static_cast<ViolationKind>(i)));
       }
       hj["kinds"] = std::move(hk);
       by_host.push_back(std::move(hj));
@@ -665,7 +666,7 @@ nlohmann::ordered_json Analyzer::summary() const {
     ojson examples = ojson::array();
     for (const auto& ex : st.examples) {
       ojson xj{{"time", format_rfc3339_ms(ex.time_ms)},
-               {"kind", kind_names[static_cast<std::size_t>(ex.kind)]},
+               {"kind", to_string(ex.kind)},
                {"outcome", outcome_name(ex.outcome)},
                {"action", to_string(ex.action)},
                {"client", ex.client},

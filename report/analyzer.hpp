@@ -24,21 +24,13 @@ namespace consent::report {
 
 inline constexpr int schema_version = 1;
 
-// Stable names (snake_case); docs/report.md says how each is derived from log lines.
-enum class ViolationKind : std::uint8_t {
-  tracker_before_consent,     // block / would_block while no consent signal existed ("consent":"missing")
-  set_cookie_before_consent,  // drop_set_cookie / would_drop_set_cookie: a non-exempt Set-Cookie without consent
-  withdrawn_cookie_sent,      // strip_cookie / would_strip_cookie of a purpose withdrawn earlier (client, site)
-  audience_cookie_too_long,   // exempt audience cookie with max_age > audience_max_age_seconds (13 months)
-  consent_cookie_too_long,    // consent cookie with max_age > consent_max_age_seconds (6 months)
-  cname_cloaked_tracker,      // reason "cname_cloaked" (or any reason containing "cname"), or a tracker blocked
-                              // on a strict subdomain of the first-party site
-  tracker_without_consent,    // block / would_block with a consent signal that refuses the purpose
-  cookie_without_consent,     // strip_cookie / would_strip_cookie of a purpose never granted
-};
-inline constexpr std::size_t kind_count = 8;
-[[nodiscard]] std::string_view to_string(ViolationKind k) noexcept;
-[[nodiscard]] std::optional<ViolationKind> parse_kind(std::string_view s) noexcept;
+// The violation kinds are the proxy's (proxy/log_vocabulary.hpp, shared header-only); docs/report.md says
+// how each is read or derived from log lines.
+using ViolationKind = proxy::ViolationKind;
+inline constexpr std::size_t kind_count = proxy::violation_kind_count;
+[[nodiscard]] constexpr std::optional<ViolationKind> parse_kind(std::string_view s) noexcept {
+  return proxy::parse_violation_kind(s);
+}
 
 // What a classified line counts as.
 enum class Outcome : std::uint8_t {

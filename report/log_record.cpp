@@ -9,47 +9,10 @@
 namespace consent::report {
 
 namespace {
-constexpr std::array<std::string_view, action_count> action_names = {
-    "allow",
-    "block",
-    "strip_cookie",
-    "drop_set_cookie",
-    "cap_set_cookie",
-    "would_block",
-    "would_strip_cookie",
-    "would_drop_set_cookie",
-    "would_cap_set_cookie",
-};
 constexpr std::array<std::string_view, line_error_count> line_error_names = {
     "invalid_json", "not_an_object", "missing_field", "bad_field", "unknown_action", "line_too_long",
 };
 }  // namespace
-
-std::string_view to_string(Action a) noexcept { return action_names[static_cast<std::size_t>(a)]; }
-
-std::optional<Action> parse_action(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < action_names.size(); ++i) {
-    if (action_names[i] == s) return static_cast<Action>(i);
-  }
-  return std::nullopt;
-}
-
-Action enforcing(Action a) noexcept {
-  switch (a) {
-    case Action::would_block:
-      return Action::block;
-    case Action::would_strip_cookie:
-      return Action::strip_cookie;
-    case Action::would_drop_set_cookie:
-      return Action::drop_set_cookie;
-    case Action::would_cap_set_cookie:
-      return Action::cap_set_cookie;
-    default:
-      return a;
-  }
-}
-
-bool is_would(Action a) noexcept { return enforcing(a) != a; }
 
 std::string_view to_string(LineError e) noexcept { return line_error_names[static_cast<std::size_t>(e)]; }
 
@@ -195,8 +158,8 @@ std::optional<LineError> parse_log_line(std::string_view line, LogRecord& out) {
       !read_string(j, "method", out.method) || !read_string(j, "host", out.host) || !read_string(j, "path", out.path) ||
       !read_string(j, "purpose", out.purpose) || !read_string(j, "reason", out.reason) ||
       !read_string(j, "rule", out.rule) || !read_string(j, "consent", out.consent) ||
-      !read_string(j, "consent_source", scratch) || !read_string(j, "policy_hash", scratch) ||
-      !read_strings(j, "cookies", out.cookies, has_cookies) ||
+      !read_string(j, "violation", out.violation) || !read_string(j, "consent_source", scratch) ||
+      !read_string(j, "policy_hash", scratch) || !read_strings(j, "cookies", out.cookies, has_cookies) ||
       !read_strings(j, "granted", out.granted, out.has_granted) || !read_int(j, "exchange_id", exchange_id) ||
       !read_int(j, "max_age", max_age) || !read_int(j, "status", status) || (gpc != j.end() && !gpc->is_boolean())) {
     return LineError::bad_field;

@@ -6,25 +6,20 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/log_vocabulary.hpp"
+
 namespace consent::report {
 
-enum class Action : std::uint8_t {
-  allow,
-  block,
-  strip_cookie,
-  drop_set_cookie,
-  cap_set_cookie,
-  would_block,
-  would_strip_cookie,
-  would_drop_set_cookie,
-  would_cap_set_cookie,
-};
-inline constexpr std::size_t action_count = 9;
-[[nodiscard]] std::string_view to_string(Action a) noexcept;
-[[nodiscard]] std::optional<Action> parse_action(std::string_view s) noexcept;
-// The enforcing twin of a would_* action (enforcing actions and allow map to themselves).
-[[nodiscard]] Action enforcing(Action a) noexcept;
-[[nodiscard]] bool is_would(Action a) noexcept;
+// The actions as the proxy writes them: one vocabulary for writer and reader (proxy/log_vocabulary.hpp,
+// header-only), so an action added there is known here at compile time.
+using Action = proxy::LogAction;
+inline constexpr std::size_t action_count = proxy::log_action_count;
+using proxy::enforcing;  // the enforcing twin of a would_* action
+using proxy::is_would;
+using proxy::to_string;
+[[nodiscard]] constexpr std::optional<Action> parse_action(std::string_view s) noexcept {
+  return proxy::parse_log_action(s);
+}
 
 // Why a line is not a record. Stable names (they appear in the JSON summary).
 enum class LineError : std::uint8_t {
@@ -52,6 +47,7 @@ struct LogRecord {
   std::vector<std::string> cookies;
   std::int64_t max_age = -1;  // -1 = absent
   std::string consent;        // "missing", "valid", "malformed", "expired"; empty = absent
+  std::string violation;      // the proxy's name for the violation (proxy::ViolationKind); empty = absent
   std::vector<std::string> granted;
   bool has_granted = false;  // the key was present (then `granted` is the whole set in force)
   std::string mode;

@@ -623,6 +623,27 @@ google youtube blogspot blogger yandex yahoo amazon ebay facebook instagram twit
 bing msn apple icloud baidu naver samsung
 """.split())
 
+# Hosts of excluded platforms that lists file under tracking but that pages need (sign-in, accounts,
+# mail, calendars, developer docs, avatars, CAPTCHA, maps, fonts, static assets): never imported.
+FUNCTIONAL_HOST_LABELS = set("""
+login accounts account auth signin sso id edit mail webmail calendar developers developer docs avatars
+avatar static assets cdn img images fonts maps captcha recaptcha support help my www m api smartlock
+""".split())
+FUNCTIONAL_HOSTS = set("""
+plusone.google.com apis.google.com accounts.google.com www.google.com maps.google.com fonts.google.com
+news.google.com firebase.google.com chat.google.com talk.google.com mtalk.google.com mtalk4.google.com
+talk.l.google.com talkx.l.google.com findmymobile.samsung.com extmaps-api.yandex.net
+auth0.com okta.com gigya.com arkoselabs.com hcaptcha.com recaptcha.net kaptcha.com areyouahuman.com datadome.co
+perimeterx.net online-metrix.net siftscience.com signifyd.com ravelin.com trustev.com securedtouch.com forter.com
+ns8.com riskified.com cardinalcommerce.com cybersource.com paypal.com paypalobjects.com stripe.com stripe.network
+adyen.com braintreegateway.com klarna.com queue-it.net
+fcm.googleapis.com firebase.googleapis.com firebaseappcheck.googleapis.com firebasedynamiclinks.googleapis.com
+firebasedynamiclinks-ipv4.googleapis.com firebasedynamiclinks-ipv6.googleapis.com firebaseinstallations.googleapis.com
+firebaseremoteconfig.googleapis.com firebaseinappmessaging.googleapis.com
+""".split())
+# AdGuard trackers that are a platform's functional service rather than tracking (its own chat hosts).
+ADGUARD_SKIP = {"google_chat"}
+
 # Cookie names never taken from a bulk source: too generic, shared by many unrelated sites, or
 # records of a refusal/opt-out that must not be stripped.
 COOKIE_STOP = set("""
@@ -696,6 +717,12 @@ class Pack:
         self.curated_registrables = set()
         self.dropped = []
 
+    @staticmethod
+    def is_functional_host(d, by_label=True):
+        labels = d.split(".")
+        return (by_label and labels[0] in FUNCTIONAL_HOST_LABELS) or any(".".join(labels[i:]) in FUNCTIONAL_HOSTS
+                                                                         for i in range(len(labels)))
+
     def ancestor_claim(self, d):
         labels = d.split(".")
         for i in range(1, len(labels) - 1):
@@ -725,9 +752,15 @@ class Pack:
                 self.dropped.append((tid, d, "public suffix"))
                 continue
             reg = self.psl.registrable(d)
+            if not curated and self.is_functional_host(d, by_label=False):
+                continue
             if not curated and (reg in IMPORT_EXCLUDE or d in IMPORT_EXCLUDE or reg in self.curated_registrables
                                 or (reg or "").split(".")[0] in IMPORT_EXCLUDE_BRANDS):
-                continue
+                # A platform's own domain stays out, but a list may name one of its hosts that does nothing
+                # but track (adfox.yandex.ru, an.yandex.ru): those host-level entries are kept, unless they
+                # are one of the platform's functional hosts.
+                if not tracker.get("host_level") or d == reg or d in IMPORT_EXCLUDE or self.is_functional_host(d):
+                    continue
             if d in self.domain_owner:
                 continue
             anc = self.ancestor_claim(d)
@@ -783,11 +816,11 @@ def adguard_trackers(path):
     out = []
     for tid in sorted(by_tracker):
         t = data["trackers"][tid]
-        purpose = cat_purpose.get(t["categoryId"])
+        purpose = None if tid in ADGUARD_SKIP else cat_purpose.get(t["categoryId"])
         if purpose is None:
             continue
         out.append(dict(id="adguard-" + slug(tid), purpose=purpose, note=f"AdGuard companiesdb: {t['name']}",
-                        domains=sorted(by_tracker[tid])))
+                        domains=sorted(by_tracker[tid]), host_level=True))
     return out, data.get("timeUpdated", "")
 
 
@@ -1092,7 +1125,8 @@ def main():
     for sec, hosts in abp_hosts(ep_path, set(ep_map)).items():
         file, purpose = ep_map[sec]
         name = sec.split("/")[-1].replace(".txt", "").replace("_", "-")
-        pack.add(file, dict(id=name, purpose=purpose, note=f"EasyPrivacy {sec}", domains=hosts, source="EasyPrivacy"))
+        pack.add(file, dict(id=name, purpose=purpose, note=f"EasyPrivacy {sec}", domains=hosts, source="EasyPrivacy",
+                            host_level=True))
     el_secs = {"easylist/easylist_adservers.txt", "easylist/easylist_adservers_popup.txt",
                "easylist_adult/adult_adservers.txt", "easylist_adult/adult_adservers_popup.txt",
                "easylist/easylist_thirdparty.txt", "easylist/easylist_thirdparty_popup.txt"}
@@ -1100,7 +1134,8 @@ def main():
         el_secs = {s for s in el_secs if "adservers" not in s}
     for sec, hosts in abp_hosts(args.easylist, el_secs).items():
         name = sec.split("/")[-1].replace(".txt", "").replace("_", "-")
-        pack.add("advertising", dict(id=name, purpose=AD, note=f"EasyList {sec}", domains=hosts, source="EasyList"))
+        pack.add("advertising", dict(id=name, purpose=AD, note=f"EasyList {sec}", domains=hosts, source="EasyList",
+                                     host_level=True))
     if args.cname:
         # Only the advertising vendors: a CNAME-cloaked measurement host is first-party by its name, where
         # the audience-measurement exemption applies, so listing it would change no decision until the

@@ -44,7 +44,7 @@ def gateway_config(tmp, origin_port, extra_yaml):
     listen_port = lb.free_port()
     gw = cfg.get("gateway") or {}
     gw["routes"] = [{"name": "bench", "listen": f"127.0.0.1:{listen_port}", "upstream": f"http://127.0.0.1:{origin_port}"}]
-    gw["consent_records"] = ""
+    gw.pop("consent_records", None)  # unset = off
     cfg["gateway"] = gw
     if extra_yaml:
         lb.deep_merge(cfg, yaml.safe_load(extra_yaml))
@@ -138,7 +138,7 @@ def main():
                                    args.connections)
                     r["cpu_s_per_10k"] = (lb.cpu_seconds(t.proc.pid) - cpu0) / max(r["requests"], 1) * 10000
                     runs.append(r)
-                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                med = {k: statistics.median([r[k] for r in runs if r[k] == r[k]] or [float("nan")]) for k in runs[0]}
                 results.setdefault(t.name, {})[size] = med
                 results[t.name].setdefault("runs", {})[size] = runs
                 print(f"{size:5} {t.name:20} {med['rps']:9.0f} req/s  p50 {med['p50_ms']:6.2f} ms  "

@@ -395,7 +395,7 @@ def main():
                         perf.wait(timeout=60)
                     r["cpu_s_per_10k"] = (cpu_seconds(t.proc.pid) - cpu0) / max(r["requests"], 1) * 10000
                     runs.append(r)
-                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                med = {k: statistics.median([r[k] for r in runs if r[k] == r[k]] or [float("nan")]) for k in runs[0]}
                 results.setdefault(t.name, {})[size] = med
                 results[t.name].setdefault("runs", {})[size] = runs
                 print(f"{size:5} {t.name:14} {med['rps']:9.0f} req/s  p50 {med['p50_ms']:6.2f} ms  "

@@ -84,12 +84,15 @@ export const PUBLISHERS = {
   'consent withdrawn': 'withdrawn-news.example',
 };
 export const PUBLISHER = 'publisher.example'; // for manual browsing and the TLS probe
-const isPublisher = (host) => host === PUBLISHER || Object.values(PUBLISHERS).includes(host);
+// The site served through consentgate in gateway mode (issue 6): the browser reaches the gateway, which
+// forwards to this fake web as the site's origin.
+export const GATEWAY_SITE = 'gateway-news.example';
+const isPublisher = (host) => host === PUBLISHER || host === GATEWAY_SITE || Object.values(PUBLISHERS).includes(host);
 export const CDN = 'cdn.publisher-assets.example'; // not a tracker: must always load
 export const WEBMAIL = 'webmail.example';
 
 export function siteHosts() {
-  const hosts = new Set([PUBLISHER, ...Object.values(PUBLISHERS), CDN, WEBMAIL]);
+  const hosts = new Set([PUBLISHER, ...Object.values(PUBLISHERS), GATEWAY_SITE, CDN, WEBMAIL]);
   for (const t of Object.values(TRACKERS)) hosts.add(t.host);
   return [...hosts];
 }
@@ -136,9 +139,14 @@ function publisherPage(scheme) {
 <img id="ads-pixel" src="${u(t.ads, t.ads.pixel)}" width="1" height="1" alt="">
 <img id="social-pixel" src="${u(t.socialPixel, t.socialPixel.pixel)}" width="1" height="1" alt="">
 <img id="cdn-logo" src="${scheme}://${CDN}/img/logo.gif" width="1" height="1" alt="">
-<script>
-// The CNIL-style banner: eu-consent holds JSON of purpose -> boolean plus the time of the choice.
-const purposes = ${JSON.stringify(PURPOSES)};
+<script src="/banner.js"></script>
+</body></html>`;
+}
+
+// The CNIL-style banner, served from the publisher's own origin (not inline: a gateway's CSP may allow
+// only 'self' for scripts): eu-consent holds JSON of purpose -> boolean plus the time of the choice.
+function bannerScript() {
+  return `const purposes = ${JSON.stringify(PURPOSES)};
 function choose(granted) {
   const choice = {};
   for (const p of purposes) choice[p] = granted.includes(p);
@@ -151,8 +159,8 @@ document.getElementById('accept-all').onclick = () => choose(purposes);
 document.getElementById('refuse-all').onclick = () => choose([]);
 document.getElementById('analytics-only').onclick = () => choose(['audience-measurement']);
 document.getElementById('withdraw').onclick = () => choose([]);
-</script>
-</body></html>`;
+document.body.dataset.banner = 'ready';
+`;
 }
 
 function webmailPage(scheme) {
@@ -192,6 +200,7 @@ function handle(scheme, req, res, record) {
     res.writeHead(status, headers);
     res.end(req.method === 'HEAD' ? undefined : body);
   };
+  if (isPublisher(host) && url.pathname === '/banner.js') return send(200, 'text/javascript', bannerScript());
   if (isPublisher(host) && url.pathname === '/') {
     return send(200, 'text/html; charset=utf-8', publisherPage(scheme), [
       'PHPSESSID=sess-e2e; Path=/; HttpOnly; SameSite=Lax',

@@ -98,7 +98,10 @@ TEST_CASE("report-only mode changes nothing and logs what it would do", "[proxy]
 
 TEST_CASE("CONNECT to a non-consented tracker host is refused with 403", "[proxy][core][integration][consent]") {
   TestOrigin origin;
-  ProxyProcess proxy(options_for(origin.port()));
+  // Blind tunnels are judged by host at CONNECT; intercepted ones per inner request (tests/proxy/tls_*).
+  auto options = options_for(origin.port());
+  options.extra_args = {"--no-intercept"};
+  ProxyProcess proxy(options);
   const auto r =
       run_curl({"-x", proxy_url(proxy), "-o", "/dev/null", "-w", "%{http_connect}", "https://stats.doubleclick.net/"});
   CHECK(r.out == "403");

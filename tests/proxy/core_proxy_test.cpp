@@ -213,7 +213,9 @@ TEST_CASE("a WebSocket upgrade becomes a tunnel after 101", "[proxy][core][integ
 
 TEST_CASE("CONNECT to an allowed host is tunnelled, to another port refused", "[proxy][core][integration]") {
   TestOrigin origin;
-  ProxyProcess proxy(options_for(origin.port()));
+  auto options = options_for(origin.port());
+  options.extra_args = {"--no-intercept"};  // a blind tunnel (interception: tests/proxy/tls_*)
+  ProxyProcess proxy(options);
   // Plain HTTP inside the tunnel: the origin does not speak TLS, the tunnel does not care.
   const auto r = run_curl({"-p", "-x", proxy_url(proxy), "http://news.example:443/hello"});
   CHECK(r.exit_code == 0);

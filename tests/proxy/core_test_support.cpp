@@ -380,7 +380,10 @@ ProxyProcess::ProxyProcess(const ProxyOptions& options) {
     if (!options.limits_yaml.empty()) settings << "limits:\n" << options.limits_yaml;
     settings << options.settings_yaml << "policies:\n  - policies\n";
   }
-  std::vector<std::string> args{CONSENTGATE_BINARY, "run", "--config", (dir_ / "settings.yaml").string()};
+  // The interception CA lives in the test's directory, never in the user's data directory.
+  data_dir_ = options.data_dir.empty() ? dir_ / "data" : std::filesystem::path(options.data_dir);
+  std::vector<std::string> args{CONSENTGATE_BINARY, "run", "--config", (dir_ / "settings.yaml").string(), "--data-dir",
+                                data_dir_.string()};
   for (const auto& rule : options.connect_to_first) {
     args.push_back("--connect-to");
     args.push_back(rule);

@@ -1,6 +1,7 @@
 add_executable(proxy_support_tests
   ${CMAKE_CURRENT_LIST_DIR}/support_client_acl_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/support_connect_to_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/support_consent_filter_log_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/support_consent_ledger_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/support_decision_log_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/support_first_party_test.cpp

@@ -95,16 +95,21 @@ TEST_CASE("bad entries are reported with their index, others kept", "[proxy]") {
                                      "10.0.0.0/", "10.0.0.0/+8", "", "x\n"},
                                     errors);
   REQUIRE(errors.size() == 9);
-  CHECK(errors[0] == R"(allowed_clients[0]: "10.0.0.1/8" has host bits set (did you mean 10.0.0.0/8?))");
-  CHECK(errors[1] == R"(allowed_clients[2]: "fe80::1%eth0" is not an IPv4 or IPv6 address or network)");
-  CHECK(errors[2] == R"(allowed_clients[3]: "1.2.3.4/33" has a prefix length that is not in 0..32)");
-  CHECK(errors[3] == R"(allowed_clients[4]: "::/129" has a prefix length that is not in 0..128)");
-  CHECK(errors[4] == R"(allowed_clients[5]: "1.2.3/24" is not an IPv4 or IPv6 address or network)");
-  CHECK(errors[8] == R"(allowed_clients[9]: "x?" is not an IPv4 or IPv6 address or network)");
+  // The words are config::parse_cidr's (one CIDR grammar for every setting), prefixed with the entry.
+  const std::string not_cidr = R"( is not an IP network in CIDR notation (e.g. "192.168.0.0/16", "fd00::/8"))";
+  CHECK(errors[0] == R"(allowed_clients[0]: "10.0.0.1/8" has host bits set; did you mean "10.0.0.0/8"?)");
+  CHECK(errors[1] == R"(allowed_clients[2]: "fe80::1%eth0")" + not_cidr);
+  CHECK(errors[2] == R"(allowed_clients[3]: "1.2.3.4/33")" + not_cidr);
+  CHECK(errors[3] == R"(allowed_clients[4]: "::/129")" + not_cidr);
+  CHECK(errors[4] == R"(allowed_clients[5]: "1.2.3/24")" + not_cidr);
+  CHECK(errors[5] == R"(allowed_clients[6]: "10.0.0.0/")" + not_cidr);
+  CHECK(errors[6] == R"(allowed_clients[7]: "10.0.0.0/+8")" + not_cidr);
+  CHECK(errors[7] == R"(allowed_clients[8]: "")" + not_cidr);
+  CHECK(errors[8] == R"(allowed_clients[9]: "x\n")" + not_cidr);
   CHECK(acl.size() == 1);
   CHECK(acl.allows("127.0.0.1"));
   CHECK(errors_of({"2001:db8::1/64"}).at(0) ==
-        R"(allowed_clients[0]: "2001:db8::1/64" has host bits set (did you mean 2001:db8::/64?))");
+        R"(allowed_clients[0]: "2001:db8::1/64" has host bits set; did you mean "2001:db8::/64"?)");
 }
 
 TEST_CASE("unparsable client addresses are refused", "[proxy]") {

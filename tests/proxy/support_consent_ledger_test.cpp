@@ -55,6 +55,26 @@ TEST_CASE("withdrawal replaces the entry at once", "[proxy]") {
   CHECK(ledger.size() == 1);
 }
 
+TEST_CASE("the ledger remembers which purposes were withdrawn until granted again", "[proxy]") {
+  ConsentLedger ledger(100);
+  CHECK(ledger.withdrawn("::1", "shop.example", 5000).empty());
+  ledger.update("::1", "shop.example", granted(0b111, 5000), 5000, six_months);
+  CHECK(ledger.withdrawn("::1", "shop.example", 5000).empty());
+  ledger.update("::1", "shop.example", granted(0b001, 5001), 5001, six_months);
+  CHECK(ledger.withdrawn("::1", "shop.example", 5002).bits() == 0b110);
+  // The same choice seen again keeps the history; granting one back removes it from the withdrawn set.
+  ledger.update("::1", "shop.example", granted(0b001, 5001), 5003, six_months);
+  CHECK(ledger.withdrawn("::1", "shop.example", 5004).bits() == 0b110);
+  ledger.update("::1", "shop.example", granted(0b011, 5005), 5005, six_months);
+  CHECK(ledger.withdrawn("::1", "shop.example", 5006).bits() == 0b100);
+  CHECK(ledger.withdrawn("::2", "shop.example", 5006).empty());
+  CHECK(ledger.withdrawn("::1", "other.example", 5006).empty());
+  // Expired entries remember nothing.
+  CHECK(ledger.withdrawn("::1", "shop.example", 5005 + six_months).empty());
+  ledger.erase("::1", "shop.example");
+  CHECK(ledger.withdrawn("::1", "shop.example", 5006).empty());
+}
+
 TEST_CASE("entries expire with the consent lifetime", "[proxy]") {
   ConsentLedger ledger(100);
   // A choice made at t=1000 with a lifetime of 100 s lives until t=1100 exclusive.

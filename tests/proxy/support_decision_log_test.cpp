@@ -109,6 +109,37 @@ TEST_CASE("report-only actions, optional fields and consent state are written", 
   CHECK(consent::proxy::report_only(LogAction::would_block) == LogAction::would_block);
 }
 
+TEST_CASE("the violation is named and a valid consent always lists what it grants", "[proxy]") {
+  auto r = sample();
+  r.violation = consent::proxy::ViolationKind::withdrawn_cookie_sent;
+  r.consent = consent::policy::ConsentStatus::valid;
+  auto j = nlohmann::json::parse(DecisionLog::format(r, false));
+  CHECK(j["violation"] == "withdrawn_cookie_sent");
+  // A valid choice that refuses everything is written as [], so a reader sees the withdrawal.
+  CHECK(j["granted"] == nlohmann::json::array());
+  r.consent = consent::policy::ConsentStatus::missing;
+  r.violation.reset();
+  j = nlohmann::json::parse(DecisionLog::format(r, false));
+  CHECK_FALSE(j.contains("violation"));
+  CHECK_FALSE(j.contains("granted"));
+}
+
+TEST_CASE("v4-mapped client addresses are logged as IPv4", "[proxy]") {
+  using detail::loggable_client;
+  CHECK(loggable_client("::ffff:10.1.2.3") == "10.1.2.3");
+  CHECK(loggable_client("::FFFF:127.0.0.1") == "127.0.0.1");
+  CHECK(loggable_client("127.0.0.1") == "127.0.0.1");
+  CHECK(loggable_client("::1") == "::1");
+  CHECK(loggable_client("::ffff:") == "::ffff:");
+  CHECK(loggable_client("::ffff:a.b.c.d") == "::ffff:a.b.c.d");
+  CHECK(loggable_client("::ffff:1.2.3") == "::ffff:1.2.3");
+  CHECK(loggable_client("::ffff:0:10.1.2.3") == "::ffff:0:10.1.2.3");  // v4-translated: another address
+  CHECK(loggable_client("2001:db8::ffff:1.2.3.4") == "2001:db8::ffff:1.2.3.4");
+  auto r = sample();
+  r.client = "::ffff:192.0.2.7";
+  CHECK(nlohmann::json::parse(DecisionLog::format(r, false))["client"] == "192.0.2.7");
+}
+
 TEST_CASE("empty optional fields are left out", "[proxy]") {
   DecisionRecord r;
   r.time = at_ms(0);

@@ -86,6 +86,36 @@ TEST_CASE("withdrawal is also read from reason codes when the granted list is ab
   CHECK(a.summary()["by_kind"]["withdrawn_cookie_sent"] == counts(1, 0, 0));
 }
 
+TEST_CASE("the proxy's violation name is the kind, lifetimes still measured against the thresholds", "[report]") {
+  Analyzer a;
+  const auto line = [&](const std::string& fields) {
+    a.add_line(R"({"time":"2026-11-22T13:00:00Z","client":"c","site":"s.example","host":"t.example",)" + fields +
+               R"(,"mode":"report-only"})");
+  };
+  // No history in this log says the purpose was ever granted: only the proxy's ledger knew.
+  line(R"("purpose":"ads","action":"would_strip_cookie","reason":"purpose_not_granted","consent":"valid",)"
+       R"("granted":[],"violation":"withdrawn_cookie_sent")");
+  // A tracker on the site's own registrable domain, which the subdomain rule alone would not catch.
+  line(R"("purpose":"ads","action":"would_block","reason":"consent_missing","consent":"missing",)"
+       R"("violation":"cname_cloaked_tracker")");
+  // A consent cookie of 100 days, capped by a stricter operator cap, is no legal violation.
+  line(R"("purpose":"strictly-necessary","action":"would_cap_set_cookie","cookies":["eu-consent"],"max_age":8640000,)"
+       R"("violation":"consent_cookie_too_long")");
+  line(R"("purpose":"strictly-necessary","action":"would_cap_set_cookie","cookies":["eu-consent"],)"
+       R"("max_age":63072000,"violation":"consent_cookie_too_long")");
+  // A name this reader does not know: derived as before (here, a plain tracker before consent).
+  line(R"("purpose":"ads","action":"would_block","reason":"consent_missing","consent":"missing",)"
+       R"("violation":"some_future_kind")");
+  // An allow line never takes the proxy's name.
+  line(R"("purpose":"ads","action":"allow","reason":"purpose_granted","violation":"tracker_before_consent")");
+  const auto s = a.summary();
+  CHECK(s["by_kind"]["withdrawn_cookie_sent"] == counts(1, 0, 0));
+  CHECK(s["by_kind"]["cname_cloaked_tracker"] == counts(1, 0, 0));
+  CHECK(s["by_kind"]["consent_cookie_too_long"] == counts(1, 0, 0));
+  CHECK(s["by_kind"]["tracker_before_consent"] == counts(1, 0, 0));
+  CHECK(s["totals"] == counts(4, 0, 0));
+}
+
 TEST_CASE("audience cookies longer than 13 months are violations unless capped in enforce mode", "[report]") {
   const auto s = analyze("audience_cookie_too_long.log");
   // 2 years (report-only) and one second over 395 days (allowed through): violations; 1 year: fine.
