@@ -14,6 +14,7 @@
 #include <string>
 
 #include "policy/host.hpp"
+#include "proxy/ca_page.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/filter.hpp"
@@ -45,7 +46,7 @@ constexpr std::size_t linger_bytes = 256 * 1024;
 constexpr std::chrono::milliseconds linger_time{500};
 
 // The proxy's own host (issue 4, like mitmproxy's mitm.it): answered here, never forwarded.
-constexpr std::string_view magic_host = "consentgate.ca";
+constexpr std::string_view magic_host = ca_page_host;
 
 std::string_view view_of(const beast::flat_buffer& b) {
   const auto d = b.data();
@@ -306,11 +307,17 @@ asio::awaitable<bool> reply_error(SessionContext& s, Exchange& x, ReplyKind kind
   co_return co_await send_local_reply(s, reply, x.request.keep_alive && !x.request.has_body());
 }
 
-// The magic host's page. TODO(tls): issue 4 -- call ca_page(*ca, x.path_and_query, options) once
-// proxy/ca_page.hpp lands (owner: bench); until then the proxy answers 403 request_loop, which is what it
-// is: a request for the proxy itself, never forwarded.
+// http://consentgate.ca/ (plain or intercepted): the CA page, answered here and never forwarded.
 asio::awaitable<bool> reply_magic_host(SessionContext& s, Exchange& x) {
-  co_return co_await reply_error(s, x, ReplyKind::forbidden_loop);
+  const auto* interception = s.runtime->interception.get();
+  if (interception == nullptr || interception->ca() == nullptr) {
+    co_return co_await reply_error(s, x, ReplyKind::forbidden_loop);
+  }
+  if (x.request.method != Method::get && x.request.method != Method::head) {
+    co_return co_await reply_error(s, x, ReplyKind::method_not_allowed);
+  }
+  const auto reply = ca_page(*interception->ca(), x.path_and_query, x.reply_options());
+  co_return co_await send_local_reply(s, reply, x.request.keep_alive && !x.request.has_body());
 }
 
 // Interception (issue 4): answer 200, then be the TLS server with a leaf minted for the client's SNI (or

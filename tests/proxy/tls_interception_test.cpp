@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -285,6 +286,29 @@ TEST_CASE("an https:// absolute URI in forward mode is fetched over TLS", "[prox
   CHECK(body_of(reply) == "hello");
   REQUIRE(world.origin.last_request());
   CHECK(world.origin.last_request()->sni == "news.example");
+}
+
+TEST_CASE("http://consentgate.ca serves the CA through the proxy, plain and intercepted, never upstream",
+          "[proxy][tls][integration]") {
+  HttpsWorld world;
+  std::ifstream file(world.proxy.ca_path());
+  const std::string ca_pem((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  REQUIRE(ca_pem.find("BEGIN CERTIFICATE") != std::string::npos);
+
+  const auto plain = run_curl({"-s", "-x", proxy_url(world.proxy), "http://consentgate.ca/ca.pem"});
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out == ca_pem);
+
+  const auto over_tls = run_curl(
+      {"-s", "--cacert", world.proxy.ca_path().string(), "-x", proxy_url(world.proxy), "https://consentgate.ca/"});
+  CHECK(over_tls.exit_code == 0);
+  CHECK(over_tls.out.find("BEGIN CERTIFICATE") != std::string::npos);
+  CHECK(over_tls.out.find("certutil") != std::string::npos);  // the install instructions
+
+  const auto missing = run_curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url(world.proxy),
+                                 "http://consentgate.ca/nothing-here"});
+  CHECK(missing.out == "404");
+  CHECK_FALSE(world.origin.last_request());
 }
 
 TEST_CASE("the CA key is created private, and a key readable by others stops the start", "[proxy][tls][integration]") {
