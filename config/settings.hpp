@@ -29,7 +29,7 @@ struct Limits {
   std::size_t uri_bytes = 8 * 1024;
   std::size_t chunk_extension_bytes = 256;
   std::size_t max_connections = 4096;       // more are answered 503 and closed
-  std::size_t upstream_pool_per_host = 16;  // idle keep-alive connections kept per host:port
+  std::size_t upstream_pool_per_host = 64;  // idle keep-alive connections kept per host:port (per worker)
   std::size_t upstream_pool_total = 1024;
   std::size_t ledger_entries = 100'000;    // consent ledger LRU size
   std::size_t log_queue_entries = 65'536;  // decision-log lines waiting for the writer
