@@ -3,7 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
 #include <atomic>
@@ -42,7 +41,7 @@ std::optional<tcp::endpoint> parse_listen_address(const std::string& text) {
 
 namespace {
 
-// Runs on the worker's strand; registers the session so drain() can reach it.
+// Runs on the worker's thread; registers the session so drain() can reach it.
 class SessionRegistration {
  public:
   SessionRegistration(std::shared_ptr<const Runtime> runtime, Worker* worker)
