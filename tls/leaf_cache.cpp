@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
