@@ -311,7 +311,7 @@ TEST_CASE("a host list needs a purpose and at least one domain", "[config][impor
             "empty.txt: no domain found: expected a hosts file, one domain per line, or ||domain^ rules"});
 }
 
-TEST_CASE("--against removes what an existing pack already recognises", "[config][import]") {
+TEST_CASE("import --against removes what an existing pack already recognises", "[config][import]") {
   const auto loaded = consent::config::load_policy_text(read_fixture("against/policy.yaml"), "policy.yaml");
   REQUIRE(loaded.config);
   consent::config::PackIndex pack;

@@ -10,15 +10,3 @@ target_link_libraries(proxy_gateway_tests PRIVATE consent::proxy consent::warnin
 target_compile_definitions(proxy_gateway_tests PRIVATE CONSENT_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 catch_discover_tests(proxy_gateway_tests TEST_PREFIX "proxy.gateway." PROPERTIES LABELS proxy)
 
-# End to end through the real binary (needs the session wiring of gateway listeners, issue 4/6).
-add_executable(proxy_gateway_integration_tests
-  ${CMAKE_CURRENT_LIST_DIR}/core_test_support.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/gateway_test_support.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/gateway_integration_test.cpp
-)
-target_link_libraries(proxy_gateway_integration_tests PRIVATE consent::warnings Catch2::Catch2WithMain Threads::Threads)
-target_include_directories(proxy_gateway_integration_tests PRIVATE ${PROJECT_SOURCE_DIR})
-target_compile_definitions(proxy_gateway_integration_tests PRIVATE CONSENT_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-  CONSENTGATE_BINARY="$<TARGET_FILE:consentgate>")
-catch_discover_tests(proxy_gateway_integration_tests TEST_PREFIX "proxy.gateway." PROPERTIES LABELS proxy)
-add_dependencies(proxy_gateway_integration_tests consentgate)
