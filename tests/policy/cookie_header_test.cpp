@@ -143,7 +143,7 @@ TEST_CASE("find_cookies reads several names in one pass as find_cookie reads eac
   CHECK(values[1] == "x");
   CHECK(values[2].empty());
   CHECK(values[3] == "nameless");  // "=nameless": an empty name
-  CHECK(values[5] == "first");      // a name listed twice is found for both
+  CHECK(values[5] == "first");     // a name listed twice is found for both
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::string_view one;
     CHECK(find_cookie(header, names[i], one) == ((found >> i & 1U) != 0));

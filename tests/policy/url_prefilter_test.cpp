@@ -48,7 +48,7 @@ TEST_CASE("patterns without a usable literal always run", "[policy]") {
   CHECK_FALSE(required_literals("[a-z]+\\d+"));
   CHECK_FALSE(required_literals("(abcdef)"));  // groups are not looked into
   CHECK_FALSE(required_literals("\\Qabcdef\\E"));
-  CHECK_FALSE(required_literals("ab{c"));         // RE2 reads a literal '{': not followed here
+  CHECK_FALSE(required_literals("ab{c"));        // RE2 reads a literal '{': not followed here
   CHECK_FALSE(required_literals("ca\xC3\xA9"));  // non-ASCII bytes end a literal
   CHECK(required_literals("caf\xC3\xA9s") == Literals{L{"caf"}});
 }
