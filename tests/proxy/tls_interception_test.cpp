@@ -256,7 +256,7 @@ TEST_CASE("a passthrough tracker host is still refused at CONNECT", "[proxy][tls
   CHECK(world.origin.connections() == 0);
 }
 
-TEST_CASE("--no-intercept tunnels every CONNECT blind", "[proxy][tls][integration]") {
+TEST_CASE("with --no-intercept every CONNECT is tunnelled blind", "[proxy][tls][integration]") {
   HttpsWorld world({{"news.example"}}, {"--no-intercept"});
   const auto own =
       run_curl({"--cacert", world.pki.ca_pem().string(), "-x", proxy_url(world.proxy), "https://news.example/hello"});
@@ -302,7 +302,8 @@ TEST_CASE("http://consentgate.ca serves the CA through the proxy, plain and inte
   const auto over_tls = run_curl(
       {"-s", "--cacert", world.proxy.ca_path().string(), "-x", proxy_url(world.proxy), "https://consentgate.ca/"});
   CHECK(over_tls.exit_code == 0);
-  CHECK(over_tls.out.find("BEGIN CERTIFICATE") != std::string::npos);
+  CHECK(over_tls.out.find("SHA-256 fingerprint") != std::string::npos);  // the text page: fingerprint and links
+  CHECK(over_tls.out.find("http://consentgate.ca/ca.pem") != std::string::npos);
   CHECK(over_tls.out.find("certutil") != std::string::npos);  // the install instructions
 
   const auto missing = run_curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url(world.proxy),
