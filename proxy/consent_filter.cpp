@@ -47,6 +47,14 @@ ViolationKind block_violation(const Exchange& x) {
   return ViolationKind::tracker_without_consent;
 }
 
+bool is_consent_cookie_name(const policy::Document& doc, std::string_view name) {
+  const auto& c = doc.consent;
+  return std::find(c.cookie_names.begin(), c.cookie_names.end(), name) != c.cookie_names.end() ||
+         std::find(c.tcf_cookie_names.begin(), c.tcf_cookie_names.end(), name) != c.tcf_cookie_names.end();
+}
+
+}  // namespace
+
 // All Cookie lines joined with "; " (RFC 9110 section 5.3 does not apply to Cookie: RFC 6265 section 5.4
 // says one line, but HTTP/2-to-1 gateways split it).
 std::string joined_cookie_header(const Headers& headers) {
@@ -59,13 +67,20 @@ std::string joined_cookie_header(const Headers& headers) {
   return out;
 }
 
-bool is_consent_cookie_name(const policy::Document& doc, std::string_view name) {
-  const auto& c = doc.consent;
-  return std::find(c.cookie_names.begin(), c.cookie_names.end(), name) != c.cookie_names.end() ||
-         std::find(c.tcf_cookie_names.begin(), c.tcf_cookie_names.end(), name) != c.tcf_cookie_names.end();
+FirstParty first_party_of_request(const Exchange& x) {
+  const auto& h = x.request.headers;
+  FirstPartyInputs in;
+  in.method = method_name(x.request.method);
+  in.host = x.host;
+  in.path = x.path_and_query;
+  in.sec_fetch_mode = h.get("Sec-Fetch-Mode");
+  in.sec_fetch_dest = h.get("Sec-Fetch-Dest");
+  in.sec_fetch_site = h.get("Sec-Fetch-Site");
+  in.origin = h.get("Origin");
+  in.referer = h.get("Referer");
+  in.accept = h.get("Accept");
+  return first_party_of(in);
 }
-
-}  // namespace
 
 DecisionRecord decision_record(const Exchange& x) {
   const auto& engine = x.engine();
@@ -101,17 +116,7 @@ FilterStatus ProxyAuthFilter::on_request(Exchange& x) const {
 FilterStatus ConsentGate::on_request(Exchange& x) const {
   const auto& engine = x.engine();
   const auto& h = x.request.headers;
-  FirstPartyInputs in;
-  in.method = method_name(x.request.method);
-  in.host = x.host;
-  in.path = x.path_and_query;
-  in.sec_fetch_mode = h.get("Sec-Fetch-Mode");
-  in.sec_fetch_dest = h.get("Sec-Fetch-Dest");
-  in.sec_fetch_site = h.get("Sec-Fetch-Site");
-  in.origin = h.get("Origin");
-  in.referer = h.get("Referer");
-  in.accept = h.get("Accept");
-  x.first_party = first_party_of(in);
+  x.first_party = first_party_of_request(x);
   const auto& site = x.first_party.site;
   x.is_first_party_request = !site.empty() && policy::registrable_domain(x.host) == site;
 

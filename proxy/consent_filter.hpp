@@ -7,6 +7,15 @@
 
 namespace consent::proxy {
 
+class Headers;
+struct FirstParty;
+
+// Every Cookie line joined with "; " (RFC 6265 section 5.4 says one line, but HTTP/2-to-1 gateways split
+// it): what the engine reads. Shared by forward and gateway filters.
+[[nodiscard]] std::string joined_cookie_header(const Headers& headers);
+// The first-party site of a request, from its Sec-Fetch-*, Origin, Referer and Accept headers.
+[[nodiscard]] FirstParty first_party_of_request(const Exchange& x);
+
 // 407 when proxy authentication is enabled and the request does not carry valid credentials.
 class ProxyAuthFilter final : public RequestFilter {
  public:

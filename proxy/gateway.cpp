@@ -102,17 +102,6 @@ std::shared_ptr<const Plan> plan_of(const Exchange& x) {
 // Purposes in force for the visitor: exempt ones and those granted.
 policy::PurposeSet allowed_purposes(const Exchange& x) { return x.engine().exempt_purposes() | x.consent.granted; }
 
-// Every Cookie line joined with "; " (as the engine reads them).
-std::string joined_cookies(const Headers& headers) {
-  std::string out;
-  for (const auto field : headers) {
-    if (!iequals(field.name, "Cookie")) continue;
-    if (!out.empty()) out += "; ";
-    out += field.value;
-  }
-  return out;
-}
-
 void log_line(const Exchange& x, LogAction action, std::string_view reason, std::string_view rule_id,
               policy::PurposeIndex purpose, std::string_view host, std::string_view path, std::string_view site,
               int status) {
@@ -291,21 +280,11 @@ class GatewayConsentGate final : public RequestFilter {
   FilterStatus on_request(Exchange& x) const override {
     const auto& engine = x.engine();
     const auto& h = x.request.headers;
-    FirstPartyInputs in;
-    in.method = method_name(x.request.method);
-    in.host = x.host;
-    in.path = x.path_and_query;
-    in.sec_fetch_mode = h.get("Sec-Fetch-Mode");
-    in.sec_fetch_dest = h.get("Sec-Fetch-Dest");
-    in.sec_fetch_site = h.get("Sec-Fetch-Site");
-    in.origin = h.get("Origin");
-    in.referer = h.get("Referer");
-    in.accept = h.get("Accept");
-    x.first_party = first_party_of(in);
+    x.first_party = first_party_of_request(x);
     x.first_party.site = std::string(policy::registrable_domain(x.host));
     x.is_first_party_request = true;
 
-    const auto cookies = joined_cookies(h);
+    const auto cookies = joined_cookie_header(h);
     policy::ConsentInputs inputs;
     inputs.cookie_header = cookies;
     inputs.sec_gpc = h.get("Sec-GPC");
@@ -461,7 +440,7 @@ std::size_t record_csp_report(const Exchange& x, std::string_view body) {
   }
   const auto& engine = x.engine();
   // The report request carries the visitor's cookies (same origin): judge with their consent.
-  const auto cookies = joined_cookies(x.request.headers);
+  const auto cookies = joined_cookie_header(x.request.headers);
   policy::ConsentInputs inputs;
   inputs.cookie_header = cookies;
   inputs.sec_gpc = x.request.headers.get("Sec-GPC");
