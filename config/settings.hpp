@@ -102,6 +102,20 @@ struct Gateway {
   std::string consent_records_key;
 };
 
+// Upstream name resolution with c-ares (issue 5, CNAME cloaking): docs/dns.md. `--dns` replaces `servers`.
+struct Dns {
+  // "ADDRESS" (port 53), "ADDRESS:PORT" or "[IPV6]:PORT"; IP addresses only. Empty: the system's
+  // resolvers (/etc/resolv.conf), read at start and on reload, never on an I/O thread.
+  std::vector<std::string> servers;
+  std::chrono::milliseconds timeout{2'000};          // per try; c-ares doubles it on each round
+  unsigned tries = 2;                                // rounds over the server list
+  std::size_t cache_entries = 4096;                  // answers kept per worker (LRU); 0 = no cache
+  std::chrono::milliseconds max_cache_ttl{300'000};  // an answer is kept min(its TTL, this); 0 = no cache
+  // Judge a host whose CNAME chain reaches a tracker domain as that tracker (reason cname_cloaked).
+  bool cname_cloaking = true;
+  bool operator==(const Dns&) const = default;
+};
+
 struct Settings {
   Mode mode = Mode::enforce;
   std::string listen = "127.0.0.1:8080";
@@ -120,6 +134,7 @@ struct Settings {
   std::vector<std::string> policies;     // policy files/dirs, relative to the config file
   Tls tls;
   Gateway gateway;
+  Dns dns;
 };
 
 }  // namespace consent::config

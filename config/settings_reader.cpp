@@ -1,4 +1,5 @@
 // The settings file (config/default.yaml): see docs/config.md for the format.
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,11 +16,15 @@
 namespace consent::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 17> settings_keys{
-    "mode",          "listen",     "workers",         "log",           "log_all_exchanges",
-    "log_full_urls", "connect_to", "allowed_clients", "connect_ports", "auth",
-    "timeouts",      "limits",     "data_dir",        "upstream_ca",   "policies",
-    "tls",           "gateway"};
+constexpr std::array<std::string_view, 18> settings_keys{
+    "mode",       "listen",          "workers",       "log",  "log_all_exchanges", "log_full_urls",
+    "connect_to", "allowed_clients", "connect_ports", "auth", "timeouts",          "limits",
+    "data_dir",   "upstream_ca",     "policies",      "tls",  "gateway",           "dns"};
+constexpr std::array<std::string_view, 6> dns_keys{"servers",       "timeout",       "tries",
+                                                   "cache_entries", "max_cache_ttl", "cname_cloaking"};
+// c-ares keeps at most this many rounds; a typo like 100 would hold a failing request for hours.
+constexpr std::uint64_t max_dns_tries = 16;
+constexpr std::uint64_t max_dns_cache_entries = 10'000'000;
 constexpr std::array<std::string_view, 3> tls_keys{"intercept", "leaf_cache_entries", "passthrough"};
 constexpr std::array<std::string_view, 13> gateway_keys{"routes",
                                                         "forwarded_headers",
@@ -485,6 +490,83 @@ void read_gateway(Reader& r, const Field& f, const std::filesystem::path& base_d
   }
 }
 
+// One dns.servers entry, as proxy/dns_resolver.cpp reads it: an IP address (a DNS server cannot be a name:
+// it would need DNS to be found), with an optional port; IPv6 with a port in brackets.
+bool is_dns_server(std::string_view text) {
+  std::string_view host = text;
+  std::string_view port;
+  bool is_bracketed = false;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+    is_bracketed = true;
+  } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
+    if (text.find(':', colon + 1) != std::string_view::npos) return false;  // IPv6 needs brackets
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  const std::string address(host);
+  unsigned char bytes[16];
+  const bool is_v4 = ::inet_pton(AF_INET, address.c_str(), bytes) == 1;
+  const bool is_v6 = !is_v4 && ::inet_pton(AF_INET6, address.c_str(), bytes) == 1;
+  if ((!is_v4 && !is_v6) || is_bracketed != is_v6) return false;
+  if (port.empty()) return true;
+  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  const auto n = std::stoul(std::string(port));
+  return n >= 1 && n <= 65535;
+}
+
+void read_dns(Reader& r, const Field& f, Dns& dns) {
+  MapReader m(r, f, dns_keys);
+  if (auto v = m.get("servers")) {
+    if (auto list = read_list(r, *v)) {
+      for (const auto& e : *list) {
+        auto s = read_nonempty_string(r, e);
+        if (!s) continue;
+        if (is_dns_server(*s)) {
+          dns.servers.push_back(std::move(*s));
+        } else {
+          r.error(e.mark, e.path,
+                  quote(*s) +
+                      " is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "
+                      "\"9.9.9.9\", \"127.0.0.1:5353\", \"[::1]:53\")");
+        }
+      }
+    }
+  }
+  if (auto v = m.get("timeout")) {
+    if (auto d = read_duration(r, *v)) {
+      if (d->count() <= 0) {
+        r.error(v->mark, v->path, "must be more than 0 (a DNS query cannot wait forever)");
+      } else {
+        dns.timeout = *d;
+      }
+    }
+  }
+  if (auto v = m.get("tries")) {
+    if (auto n = read_uint(r, *v, 1, max_dns_tries)) dns.tries = static_cast<unsigned>(*n);
+  }
+  if (auto v = m.get("cache_entries")) {
+    if (auto n = read_uint(r, *v, 0, max_dns_cache_entries)) dns.cache_entries = static_cast<std::size_t>(*n);
+  }
+  if (auto v = m.get("max_cache_ttl")) {
+    if (auto d = read_duration(r, *v)) dns.max_cache_ttl = *d;
+  }
+  if (auto v = m.get("cname_cloaking")) {
+    if (auto b = read_bool(r, *v)) dns.cname_cloaking = *b;
+  }
+}
+
 }  // namespace
 
 void read_settings(Reader& r, const YAML::Node& root, const std::filesystem::path& base_dir, Settings& out,
@@ -554,6 +636,7 @@ void read_settings(Reader& r, const YAML::Node& root, const std::filesystem::pat
     for (auto& s : read_string_list(r, *v)) out.upstream_ca.push_back(resolve(base_dir, s));
   }
   if (auto v = m.get("tls")) read_tls(r, *v, out.tls);
+  if (auto v = m.get("dns")) read_dns(r, *v, out.dns);
   std::optional<Field> gateway = m.get("gateway");
   if (gateway) read_gateway(r, *gateway, base_dir, out.gateway);
   if (out.mode == Mode::gateway && out.gateway.routes.empty()) {

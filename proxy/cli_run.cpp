@@ -14,6 +14,7 @@
 #include "proxy/connect_to.hpp"
 #include "proxy/consent_ledger.hpp"
 #include "proxy/decision_log.hpp"
+#include "proxy/dns_resolver.hpp"
 #include "proxy/filter.hpp"
 #include "proxy/gateway.hpp"
 #include "proxy/interception.hpp"
@@ -30,10 +31,34 @@ struct RunArgs {
   std::vector<std::string> connect_to;
   unsigned workers = 0;
   bool has_workers = false;
+  std::vector<std::string> dns;  // --dns ADDR[:PORT], repeatable: replaces dns.servers
 };
 
 void report(const std::vector<std::string>& errors, std::string_view prefix) {
   for (const auto& e : errors) std::cerr << prefix << e << '\n';
+}
+
+// The DNS servers the workers use (issue 5): --dns, else the file's dns.servers, else the system's, read
+// here on the control thread (at start and on each reload) so that no worker reads /etc/resolv.conf.
+// Replaces loaded.generation with a copy whose dns.servers is never empty; false (with loaded.errors) when
+// the system's servers cannot be read.
+bool settle_dns_servers(LoadOutcome& loaded, const std::vector<std::string>& flags) {
+  if (!loaded.generation) return false;
+  auto generation = std::make_shared<Generation>(*loaded.generation);
+  auto& servers = generation->settings.dns.servers;
+  if (!flags.empty()) servers = flags;
+  if (servers.empty()) {
+    std::string error;
+    servers = system_dns_servers(error);
+    if (servers.empty()) {
+      loaded.errors.push_back("dns: cannot read the system's DNS servers (" +
+                              (error.empty() ? std::string("none listed") : error) + "); name them with --dns");
+      loaded.generation = nullptr;
+      return false;
+    }
+  }
+  loaded.generation = std::move(generation);
+  return true;
 }
 
 int run(RunArgs& args) {
@@ -56,8 +81,15 @@ int run(RunArgs& args) {
     args.options.connect_to.push_back(*parsed.value);
   }
   if (args.has_workers) args.options.workers = args.workers;
+  for (const auto& server : args.dns) {
+    if (auto why = check_dns_server(server); !why.empty()) {
+      std::cerr << "consentgate run: --dns " << why << '\n';
+      return 2;
+    }
+  }
 
   auto loaded = load_generation(args.options, 1);
+  settle_dns_servers(loaded, args.dns);
   if (!loaded.generation) {
     report(loaded.errors, "");
     std::cerr << "consentgate run: configuration refused (" << loaded.errors.size() << " problem(s))\n";
@@ -127,6 +159,12 @@ int run(RunArgs& args) {
   std::cout.flush();
   std::cerr << "consentgate: filters " << describe(is_gateway ? gateway_chain() : default_chain()) << "; policy "
             << loaded.generation->engine->policy_hash() << "; mode " << to_string(settings.mode) << '\n';
+  {
+    const auto& dns = settings.dns;
+    std::cerr << "consentgate: dns servers";
+    for (const auto& server_address : dns.servers) std::cerr << ' ' << server_address;
+    std::cerr << "; cname cloaking " << (dns.cname_cloaking ? "judged" : "off") << '\n';
+  }
   server.start();
 
   std::uint64_t generation_number = 1;
@@ -134,6 +172,7 @@ int run(RunArgs& args) {
     if (ec) return;
     if (number == SIGHUP) {
       auto reloaded = load_generation(args.options, ++generation_number);
+      settle_dns_servers(reloaded, args.dns);
       runtime->stats().reloads.fetch_add(1, std::memory_order_relaxed);
       if (!reloaded.generation) {
         runtime->stats().reload_failures.fetch_add(1, std::memory_order_relaxed);
@@ -180,6 +219,9 @@ void add_run(CLI::App& app, int& exit_code) {
                   "PEM file of extra trust anchors for upstream TLS (repeatable)");
   cmd->add_option("--passthrough", args->options.passthrough,
                   "HOST tunnelled without interception, with its subdomains; *.HOST for subdomains only (repeatable)");
+  cmd->add_option("--dns", args->dns,
+                  "DNS server ADDR, ADDR:PORT or [V6ADDR]:PORT for upstream names (repeatable; replaces dns.servers; "
+                  "default: /etc/resolv.conf)");
   cmd->add_flag("--no-intercept", args->options.no_intercept, "tunnel every CONNECT blind (no TLS interception)");
   cmd->add_option_function<unsigned>(
       "--workers",

@@ -152,12 +152,14 @@ FilterStatus ConsentGate::on_request(Exchange& x) const {
   return FilterStatus::respond;
 }
 
-FilterStatus CookieFilter::on_request(Exchange& x) const {
-  if (x.decision.verdict == policy::Verdict::block && !x.is_report_only()) return FilterStatus::proceed;
-  if (!x.request.headers.contains("Cookie")) return FilterStatus::proceed;
+namespace {
+
+// The Cookie header judged for `request` (x's own, or with the host replaced by a CNAME target).
+void filter_cookie_header_for(Exchange& x, const policy::Request& request) {
+  if (!x.request.headers.contains("Cookie")) return;
   const auto cookies = joined_cookie_header(x.request.headers);
-  const auto result = x.engine().filter_cookie_header(x.policy_request(), cookies);
-  if (!result.changed) return FilterStatus::proceed;
+  const auto result = x.engine().filter_cookie_header(request, cookies);
+  if (!result.changed) return;
   x.runtime->stats().cookie_strips.fetch_add(1, std::memory_order_relaxed);
   const auto withdrawn = x.runtime->ledger().withdrawn(x.client, x.first_party.site, x.now);
   // One line per purpose keeps rule and reason exact; names only, never values.
@@ -173,19 +175,18 @@ FilterStatus CookieFilter::on_request(Exchange& x) const {
     }
     log_decision(x, LogAction::strip_cookie, first.reason, first.rule_id, first.purpose, extra);
   }
-  if (x.is_report_only()) return FilterStatus::proceed;
+  if (x.is_report_only()) return;
   if (result.header.empty()) {
     x.request.headers.remove("Cookie");
   } else if (!x.request.headers.set("Cookie", result.header)) {
     x.request.headers.remove("Cookie");  // an unsendable rewrite fails closed: no cookie at all
   }
-  return FilterStatus::proceed;
 }
 
-void SetCookieFilter::on_response(Exchange& x) const {
+// The response's Set-Cookie lines judged for `request` (x's own, or with the host replaced by a CNAME target).
+void filter_set_cookie_for(Exchange& x, const policy::Request& request) {
   if (!x.response || !x.response->headers.contains("Set-Cookie")) return;
   const auto& engine = x.engine();
-  const auto request = x.policy_request();
   Headers rebuilt;
   bool changed = false;
   for (const auto field : x.response->headers) {
@@ -230,6 +231,16 @@ void SetCookieFilter::on_response(Exchange& x) const {
   if (changed) x.response->headers = std::move(rebuilt);
 }
 
+}  // namespace
+
+FilterStatus CookieFilter::on_request(Exchange& x) const {
+  if (x.decision.verdict == policy::Verdict::block && !x.is_report_only()) return FilterStatus::proceed;
+  filter_cookie_header_for(x, x.policy_request());
+  return FilterStatus::proceed;
+}
+
+void SetCookieFilter::on_response(Exchange& x) const { filter_set_cookie_for(x, x.policy_request()); }
+
 void LedgerUpdate::on_response(Exchange& x) const {
   if (!x.response || !x.is_first_party_request) return;
   const auto& engine = x.engine();
@@ -251,7 +262,7 @@ void LedgerUpdate::on_response(Exchange& x) const {
   }
 }
 
-FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host) {
+FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host, bool is_tunnel) {
   if (judged_host.empty() || judged_host == x.host) return FilterStatus::proceed;
   if (x.decision.verdict == policy::Verdict::block) return FilterStatus::proceed;  // already judged and logged
   const auto& engine = x.engine();
@@ -260,6 +271,8 @@ FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host) {
   auto decision = engine.decide(request);
   if (decision.verdict != policy::Verdict::block) return FilterStatus::proceed;
   decision.reason = log_reason::cname_cloaked;
+  // A blind tunnel has no content type to imitate: the browser shows the connection as refused.
+  if (is_tunnel) decision.surrogate = policy::Surrogate::forbidden_page;
   x.decision = decision;
   x.runtime->stats().blocks.fetch_add(1, std::memory_order_relaxed);
   auto reply = LocalReply::surrogate(x.decision, engine.purpose_label(x.decision.purpose), x.reply_options());
@@ -268,6 +281,21 @@ FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host) {
   if (x.is_report_only()) return FilterStatus::proceed;
   x.local_reply = std::move(reply);
   return FilterStatus::respond;
+}
+
+void filter_cookies_as_cname_target(Exchange& x, std::string_view judged_host) {
+  if (judged_host.empty() || judged_host == x.host) return;
+  if (x.decision.verdict == policy::Verdict::block && !x.is_report_only()) return;
+  auto request = x.policy_request();
+  request.host = judged_host;
+  filter_cookie_header_for(x, request);
+}
+
+void filter_set_cookies_as_cname_target(Exchange& x, std::string_view judged_host) {
+  if (judged_host.empty() || judged_host == x.host) return;
+  auto request = x.policy_request();
+  request.host = judged_host;
+  filter_set_cookie_for(x, request);
 }
 
 }  // namespace consent::proxy

@@ -65,7 +65,16 @@ class LedgerUpdate final : public ResponseFilter {
 // and the exchange was not blocked already, decides again with the host replaced; a block is recorded with
 // reason "cname_cloaked" (log_reason::cname_cloaked) and violation cname_cloaked_tracker, and answered with
 // the surrogate (respond), except in report-only mode, which logs would_block and proceeds. `judged_host`
-// is read during the call only.
-FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host);
+// is read during the call only. `is_tunnel` (a CONNECT tunnelled blind): the reply is the forbidden page.
+// The session calls it through judge_upstream_name() (proxy/dns_judge.hpp), before anything goes upstream.
+FilterStatus judge_cname_target(Exchange& x, std::string_view judged_host, bool is_tunnel = false);
+
+// The cookie filters again, with the host replaced by the CNAME target that judged_host() picked, so the
+// tracker behind a first-party name is treated as the third party it is: e.g. a "_ga" that is exempt
+// first-party measurement on the site's own name is refused for the tracker. Each removal is logged like
+// CookieFilter's and SetCookieFilter's. No-ops when `judged_host` is empty or x.host.
+void filter_cookies_as_cname_target(Exchange& x, std::string_view judged_host);
+// Before the response filters run, so a line dropped here is not also capped there.
+void filter_set_cookies_as_cname_target(Exchange& x, std::string_view judged_host);
 
 }  // namespace consent::proxy

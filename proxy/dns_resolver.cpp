@@ -223,8 +223,19 @@ class DnsState : public std::enable_shared_from_this<DnsState> {
     opts.lookups = lookups;
     opts.sock_state_cb = &DnsState::on_sock_state;
     opts.sock_state_cb_data = this;
-    const int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS |
-                     ARES_OPT_SOCK_STATE_CB;
+    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS |
+               ARES_OPT_SOCK_STATE_CB;
+    if (!servers.empty()) {
+      // With servers, sortlist and ndots given too, c-ares 1.18 has nothing left to read from
+      // /etc/resolv.conf (ARES_CONFIG_CHECK): a worker's resolver then opens no file on its I/O thread.
+      // The empty server list is replaced by ares_set_servers_ports below.
+      opts.nservers = 0;
+      opts.servers = nullptr;
+      opts.nsort = 0;
+      opts.sortlist = nullptr;
+      opts.ndots = 1;
+      mask |= ARES_OPT_SERVERS | ARES_OPT_SORTLIST | ARES_OPT_NDOTS;
+    }
     if (const int status = ares_init_options(&channel_, &opts, mask); status != ARES_SUCCESS) {
       channel_ = nullptr;
       fail_init(std::string{"c-ares: "} + ares_strerror(status));
@@ -274,22 +285,8 @@ class DnsState : public std::enable_shared_from_this<DnsState> {
     Pending p{std::move(handler), slot, std::move(handler_executor), port};
     if (init_error_) return post_completion(std::move(p), DnsResult{init_error_, {}, {}});
 
-    std::string_view text = host;
-    const bool is_bracketed = text.size() >= 2 && text.front() == '[' && text.back() == ']';
-    if (is_bracketed) text = text.substr(1, text.size() - 2);
-    error_code ec;
-    if (const auto address = asio::ip::make_address(std::string{text}, ec); !ec) {
-      return post_completion(std::move(p), DnsResult{{}, {{address, port}}, {}});
-    }
-    if (is_bracketed) return post_completion(std::move(p), DnsResult{dns_errc::invalid_host, {}, {}});
-    std::string name = normalise_dns_name(text);
-    if (is_localhost(name)) {
-      return post_completion(
-          std::move(p),
-          DnsResult{{}, {{asio::ip::address_v4::loopback(), port}, {asio::ip::address_v6::loopback(), port}}, {}});
-    }
-    if (!is_dns_name(name)) return post_completion(std::move(p), DnsResult{dns_errc::invalid_host, {}, {}});
-    if (auto cached = cache_lookup(name, port)) return post_completion(std::move(p), std::move(*cached));
+    std::string name;
+    if (auto now = immediate(host, port, name)) return post_completion(std::move(p), std::move(*now));
 
     const std::uint64_t id = next_id_++;
     if (p.slot.is_connected()) {
@@ -305,6 +302,25 @@ class DnsState : public std::enable_shared_from_this<DnsState> {
     // The callback may run before ares_getaddrinfo returns (bad name, no memory): pending_ already holds id.
     ares_getaddrinfo(channel_, name.c_str(), nullptr, &hints, &DnsState::on_addrinfo, new CallbackArg{this, id, name});
     rearm_timer();
+  }
+
+  // An answer that needs no query (see DnsResolver::try_immediate); otherwise `name` is the name to query.
+  std::optional<DnsResult> immediate(std::string_view host, std::uint16_t port, std::string& name) {
+    if (init_error_) return DnsResult{init_error_, {}, {}};
+    std::string_view text = host;
+    const bool is_bracketed = text.size() >= 2 && text.front() == '[' && text.back() == ']';
+    if (is_bracketed) text = text.substr(1, text.size() - 2);
+    error_code ec;
+    if (const auto address = asio::ip::make_address(std::string{text}, ec); !ec) {
+      return DnsResult{{}, {{address, port}}, {}};
+    }
+    if (is_bracketed) return DnsResult{dns_errc::invalid_host, {}, {}};
+    name = normalise_dns_name(text);
+    if (is_localhost(name)) {
+      return DnsResult{{}, {{asio::ip::address_v4::loopback(), port}, {asio::ip::address_v6::loopback(), port}}, {}};
+    }
+    if (!is_dns_name(name)) return DnsResult{dns_errc::invalid_host, {}, {}};
+    return cache_lookup(name, port);
   }
 
   [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
@@ -573,6 +589,45 @@ const std::string& DnsResolver::init_message() const noexcept { return state_->i
 
 asio::awaitable<DnsResult> DnsResolver::resolve(std::string host, std::uint16_t port) {
   return async_resolve(std::move(host), port, asio::use_awaitable);
+}
+
+std::optional<DnsResult> DnsResolver::try_immediate(std::string_view host, std::uint16_t port) {
+  std::string name;
+  return state_->immediate(host, port, name);
+}
+
+std::vector<std::string> system_dns_servers(std::string& error) {
+  if (const int status = ares_library_status(); status != ARES_SUCCESS) {
+    error = std::string{"c-ares library: "} + ares_strerror(status);
+    return {};
+  }
+  ares_channel channel = nullptr;
+  ares_options opts{};
+  if (const int status = ares_init_options(&channel, &opts, 0); status != ARES_SUCCESS) {
+    error = std::string{"c-ares: "} + ares_strerror(status);
+    return {};
+  }
+  ares_addr_port_node* nodes = nullptr;
+  std::vector<std::string> out;
+  if (const int status = ares_get_servers_ports(channel, &nodes); status != ARES_SUCCESS) {
+    error = std::string{"c-ares servers: "} + ares_strerror(status);
+  } else {
+    for (const ares_addr_port_node* n = nodes; n != nullptr; n = n->next) {
+      const int port = n->udp_port != 0 ? n->udp_port : 53;
+      if (n->family == AF_INET) {
+        asio::ip::address_v4::bytes_type bytes{};
+        std::memcpy(bytes.data(), &n->addr.addr4, bytes.size());
+        out.push_back(asio::ip::address_v4{bytes}.to_string() + ':' + std::to_string(port));
+      } else if (n->family == AF_INET6) {
+        asio::ip::address_v6::bytes_type bytes{};
+        std::memcpy(bytes.data(), &n->addr.addr6, bytes.size());
+        out.push_back('[' + asio::ip::address_v6{bytes}.to_string() + "]:" + std::to_string(port));
+      }
+    }
+    ares_free_data(nodes);
+  }
+  ares_destroy(channel);
+  return out;
 }
 
 std::size_t DnsResolver::queries_in_flight() const noexcept { return state_->pending_count(); }

@@ -12,7 +12,8 @@
 // c-ares query left behind ends on its own timeout without touching the caller. Destroying the resolver
 // (ares_destroy) completes every query in flight with operation_aborted; no callback outlives it.
 //
-// Construction reads /etc/resolv.conf when `servers` is empty (c-ares): build resolvers at startup.
+// Construction reads /etc/resolv.conf when `servers` is empty (c-ares): build such resolvers at startup only,
+// or fill `servers` from system_dns_servers() at startup; with `servers` set, no file is read.
 // The hosts file is not consulted (lookups "b": a file read per query would block the thread);
 // "localhost", "*.localhost" (RFC 6761 section 6.3) and IP literals are answered without a query.
 // Search domains are not applied: a URL's host is a complete name.
@@ -21,7 +22,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -66,6 +69,11 @@ struct DnsOptions {
 // For config/ or startup code, so a bad `--dns` fails at load time, not at the first query.
 [[nodiscard]] std::string check_dns_server(std::string_view server);
 
+// The servers of /etc/resolv.conf as c-ares reads them ("ADDR:PORT", "[V6]:PORT"), for DnsOptions::servers;
+// c-ares' own default (127.0.0.1:53) when the file names none. Reads a file: call it at startup or reload,
+// never on an I/O thread. Empty with `error` set when c-ares cannot start.
+[[nodiscard]] std::vector<std::string> system_dns_servers(std::string& error);
+
 struct DnsResult {
   boost::system::error_code error;                        // dns_errc, or asio::error::operation_aborted
   std::vector<boost::asio::ip::tcp::endpoint> endpoints;  // IPv4 and IPv6, in the server's order, with the port
@@ -100,6 +108,10 @@ class DnsResolver {
         },
         token, std::move(host), port);
   }
+
+  // The answer when it needs no query: an IP literal, localhost, or a cached name not yet expired. For the
+  // hot path (a keep-alive pool hit): no allocation of a completion, no post. nullopt: call resolve().
+  [[nodiscard]] std::optional<DnsResult> try_immediate(std::string_view host, std::uint16_t port);
 
   // co_await resolver.resolve(host, port): the resolver must outlive the co_await's start, not its end.
   [[nodiscard]] boost::asio::awaitable<DnsResult> resolve(std::string host, std::uint16_t port);

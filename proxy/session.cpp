@@ -15,6 +15,8 @@
 
 #include "policy/host.hpp"
 #include "proxy/ca_page.hpp"
+#include "proxy/consent_filter.hpp"
+#include "proxy/dns_judge.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/exchange.hpp"
 #include "proxy/filter.hpp"
@@ -272,10 +274,11 @@ asio::awaitable<std::optional<ReplyKind>> open_upstream(SessionContext& s, const
     }
   }
   up.is_reused = false;
-  auto [ec, connected] = co_await connect_upstream(address, g.settings.timeouts.connect);
+  // dns (issue 5): names resolved by c-ares with the dns settings; a DNS failure has its own 502 page.
+  auto [ec, connected] = co_await connect_upstream(address, g.settings.timeouts.connect, g.settings.dns);
   if (ec) {
     s.runtime->stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-    co_return reply_kind_for_upstream_error(ec);
+    co_return is_dns_error(ec) ? ReplyKind::upstream_dns_failed : reply_kind_for_upstream_error(ec);
   }
   s.runtime->stats().upstream_connects.fetch_add(1, std::memory_order_relaxed);
   up.stream.emplace(std::move(connected));
@@ -426,6 +429,13 @@ asio::awaitable<bool> run_connect(SessionContext& s, RequestParser& parser, Exch
   }
   if (will_intercept) co_return co_await intercept_connect(s, x);
 
+  // dns (issue 5, CNAME cloaking): a tunnel to a name whose CNAME reaches a tracker is refused as the tracker.
+  if (std::string cname_target; co_await judge_upstream_name(x, true, cname_target) == FilterStatus::respond) {
+    co_await send_local_reply(s, *x.local_reply, false);
+    co_return false;
+  }
+  // end dns
+
   UpstreamConnection up;
   if (auto kind = co_await open_upstream(s, x, up, false)) {
     co_await reply_error(s, x, *kind);
@@ -564,6 +574,14 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
   }
   if (!is_gateway && x.host == magic_host) co_return co_await reply_magic_host(s, x);
 
+  // dns (issue 5, CNAME cloaking): the name is resolved and judged by its CNAME chain before anything goes
+  // upstream; cname_target is the tracker it was judged as (empty: none).
+  std::string cname_target;
+  if (!is_gateway && co_await judge_upstream_name(x, false, cname_target) == FilterStatus::respond) {
+    co_return co_await send_local_reply(s, *x.local_reply, x.request.keep_alive && !x.request.has_body());
+  }
+  // end dns
+
   const bool has_body = x.request.has_body();
   const bool wants_continue = x.request.expect_100_continue;
   // We answer 100-continue ourselves once policy let the request through, so a blocked request never has
@@ -660,6 +678,7 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
     co_return false;
   }
 
+  filter_set_cookies_as_cname_target(x, cname_target);  // dns (issue 5): Set-Cookie of the tracker behind the name
   chain.run_response(x);
   const bool client_keep_alive = x.request.keep_alive && !s.control->is_draining && !x.request.is_upgrade;
   auto copts = client_options_for(*x.response, x.request.method, x.request.version, client_keep_alive);

@@ -533,3 +533,66 @@ TEST_CASE("unknown gateway keys are errors with a suggestion", "[config]") {
           R"(settings.yaml:8:1: unknown key "gatway"; did you mean "gateway"?)",
       }));
 }
+
+TEST_CASE("every dns key is read into its field, and the defaults use the system's resolvers", "[config]") {
+  TempDir dir;
+  dir.write("p.yaml", minimal_policy);
+  auto defaults = load_config(dir.write("default.yaml", "policies: [p.yaml]\n"));
+  REQUIRE(defaults.config);
+  const Dns& d = defaults.config->settings.dns;
+  CHECK(d.servers.empty());
+  CHECK(d.timeout == 2s);
+  CHECK(d.tries == 2);
+  CHECK(d.cache_entries == 4096);
+  CHECK(d.max_cache_ttl == 300s);
+  CHECK(d.cname_cloaking);
+
+  auto r = load_config(dir.write("settings.yaml", R"(dns:
+  servers: ["127.0.0.1:5353", 9.9.9.9, "[::1]:53", "::1"]
+  timeout: 250ms
+  tries: 3
+  cache_entries: 0
+  max_cache_ttl: 1m
+  cname_cloaking: false
+policies: [p.yaml]
+)"));
+  REQUIRE(messages(r).empty());
+  REQUIRE(r.config);
+  const Dns& s = r.config->settings.dns;
+  CHECK(s.servers == std::vector<std::string>{"127.0.0.1:5353", "9.9.9.9", "[::1]:53", "::1"});
+  CHECK(s.timeout == 250ms);
+  CHECK(s.tries == 3);
+  CHECK(s.cache_entries == 0);
+  CHECK(s.max_cache_ttl == 60s);
+  CHECK_FALSE(s.cname_cloaking);
+}
+
+TEST_CASE("dns errors are reported with file:line:col and key path", "[config]") {
+  CHECK_THAT(
+      settings_errors(R"(dns:
+  servers: [dns.example, "127.0.0.1:", "127.0.0.1:70000", "::1:53", "[127.0.0.1]:53", "", "[::1", 53]
+  timeout: 0
+  tries: 0
+  cache_entries: -1
+  max_cache_ttl: forever
+  cname_cloaking: maybe
+  resolver: x
+policies: [p.yaml]
+)"),
+      Equals(std::vector<std::string>{
+          R"(settings.yaml:2:13: dns.servers[0]: "dns.example" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:2:26: dns.servers[1]: "127.0.0.1:" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:2:40: dns.servers[2]: "127.0.0.1:70000" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:2:59: dns.servers[3]: "::1:53" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:2:69: dns.servers[4]: "[127.0.0.1]:53" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:2:87: dns.servers[5]: must not be empty)",
+          R"(settings.yaml:2:91: dns.servers[6]: "[::1" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:2:99: dns.servers[7]: "53" is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "9.9.9.9", "127.0.0.1:5353", "[::1]:53"))",
+          R"(settings.yaml:3:12: dns.timeout: must be more than 0 (a DNS query cannot wait forever))",
+          R"(settings.yaml:4:10: dns.tries: expected a whole number from 1 to 16, got "0")",
+          R"(settings.yaml:5:18: dns.cache_entries: expected a whole number from 0 to 10000000, got "-1")",
+          R"(settings.yaml:6:18: dns.max_cache_ttl: expected a duration such as "15s", "500ms" or "5m" (0 disables), got "forever")",
+          R"(settings.yaml:7:19: dns.cname_cloaking: expected true or false, got "maybe")",
+          R"(settings.yaml:8:3: unknown key "resolver" in dns; expected one of: servers, timeout, tries, cache_entries, max_cache_ttl, cname_cloaking)",
+      }));
+}

@@ -440,3 +440,43 @@ TEST_CASE("dns error values have a category and readable messages", "[proxy]") {
   CHECK(ec.category() == cat);
   CHECK(ec != dns_errc::not_found);
 }
+
+TEST_CASE("try_immediate answers literals and cached names at once, and nothing it would have to ask", "[proxy]") {
+  asio::io_context io;
+  DnsTestServer server{io};
+  server["metrics.site.example"].cname = "edge.tracker.example";
+  server["edge.tracker.example"].a = {"198.51.100.9"};
+  DnsResolver resolver{io.get_executor(), options_for(server)};
+
+  const auto literal = resolver.try_immediate("[2001:db8::5]", 443);
+  REQUIRE(literal);
+  CHECK(addresses_of(*literal) == Chain{"2001:db8::5"});
+  const auto bad = resolver.try_immediate("bad_host!", 80);
+  REQUIRE(bad);
+  CHECK(bad->error == dns_errc::invalid_host);
+  CHECK_FALSE(resolver.try_immediate("metrics.site.example", 80));  // not cached yet: a query is needed
+  CHECK(server.queries() == 0);
+  CHECK(resolver.queries_in_flight() == 0);
+
+  REQUIRE_FALSE(resolve_now(io, resolver, "metrics.site.example").error);
+  const auto before = server.queries();
+  const auto cached = resolver.try_immediate("Metrics.Site.Example.", 8443);
+  REQUIRE(cached);
+  CHECK_FALSE(cached->error);
+  CHECK(cached->cname_chain == Chain{"edge.tracker.example"});
+  REQUIRE(cached->endpoints.size() == 1);
+  CHECK(cached->endpoints[0].port() == 8443);
+  CHECK(server.queries() == before);
+}
+
+TEST_CASE("the system's DNS servers are read as entries the resolver accepts", "[proxy]") {
+  std::string error;
+  const auto servers = consent::proxy::system_dns_servers(error);
+  INFO(error);
+  REQUIRE_FALSE(servers.empty());  // c-ares falls back to 127.0.0.1:53 when resolv.conf names none
+  for (const auto& s : servers) {
+    INFO(s);
+    CHECK(consent::proxy::check_dns_server(s).empty());
+    CHECK(s.find(':') != std::string::npos);  // always with the port
+  }
+}
