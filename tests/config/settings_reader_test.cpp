@@ -548,7 +548,7 @@ TEST_CASE("every dns key is read into its field, and the defaults use the system
   CHECK(d.cname_cloaking);
 
   auto r = load_config(dir.write("settings.yaml", R"(dns:
-  servers: ["127.0.0.1:5353", 9.9.9.9, "[::1]:53", "::1"]
+  servers: ["127.0.0.1:5353", 9.9.9.9, "[::1]:53", "[::1]"]
   timeout: 250ms
   tries: 3
   cache_entries: 0
@@ -556,10 +556,10 @@ TEST_CASE("every dns key is read into its field, and the defaults use the system
   cname_cloaking: false
 policies: [p.yaml]
 )"));
-  REQUIRE(messages(r).empty());
+  CHECK_THAT(messages(r), Equals(std::vector<std::string>{}));
   REQUIRE(r.config);
   const Dns& s = r.config->settings.dns;
-  CHECK(s.servers == std::vector<std::string>{"127.0.0.1:5353", "9.9.9.9", "[::1]:53", "::1"});
+  CHECK(s.servers == std::vector<std::string>{"127.0.0.1:5353", "9.9.9.9", "[::1]:53", "[::1]"});
   CHECK(s.timeout == 250ms);
   CHECK(s.tries == 3);
   CHECK(s.cache_entries == 0);
