@@ -23,11 +23,13 @@ std::optional<Stream> UpstreamPool::take(const std::string& key) {
     const bool expired = max_idle_.count() > 0 && now - it->since > max_idle_;
     // Bytes before a request was sent are a desynchronised or hostile upstream (issue 3).
     if (expired || !it->stream.is_idle_alive()) {
-      it = entries_.erase(it);
+      auto next = std::next(it);
+      erase(it);
+      it = next;
       continue;
     }
     Stream stream = std::move(it->stream);
-    entries_.erase(it);
+    erase(it);
     ++reused_;
     return stream;
   }
@@ -37,19 +39,25 @@ std::optional<Stream> UpstreamPool::take(const std::string& key) {
 void UpstreamPool::give(std::string key, Stream stream) {
   if (per_host_ == 0 || total_ == 0) return;
   stream.disarm();
-  const auto same = static_cast<std::size_t>(
-      std::count_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == key; }));
-  if (same >= per_host_) {
+  const auto found = per_key_.find(key);
+  if (found != per_key_.end() && found->second >= per_host_) {
     // Evict the oldest of this key.
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
       if (it->key == key) {
-        entries_.erase(std::next(it).base());
+        erase(std::next(it).base());
         break;
       }
     }
   }
-  while (entries_.size() >= total_) entries_.pop_back();
+  while (entries_.size() >= total_) erase(std::prev(entries_.end()));
+  ++per_key_[key];
   entries_.push_front(Entry{std::move(key), std::move(stream), std::chrono::steady_clock::now()});
+}
+
+void UpstreamPool::erase(std::list<Entry>::iterator it) {
+  const auto count = per_key_.find(it->key);
+  if (count != per_key_.end() && --count->second == 0) per_key_.erase(count);
+  entries_.erase(it);
 }
 
 }  // namespace consent::proxy

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "proxy/asio_fwd.hpp"
 #include "proxy/stream.hpp"
@@ -29,7 +30,10 @@ class UpstreamPool {
   void give(std::string key, Stream stream);
 
   [[nodiscard]] std::size_t idle_count() const noexcept { return entries_.size(); }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    per_key_.clear();
+  }
 
   // Counters for tests and stats.
   [[nodiscard]] std::size_t reused() const noexcept { return reused_; }
@@ -43,7 +47,10 @@ class UpstreamPool {
   std::size_t per_host_;
   std::size_t total_;
   std::chrono::milliseconds max_idle_;
-  std::list<Entry> entries_;  // front = most recently given
+  void erase(std::list<Entry>::iterator it);
+
+  std::list<Entry> entries_;                              // front = most recently given
+  std::unordered_map<std::string, std::size_t> per_key_;  // idle entries per key: give() counts without a scan
   std::size_t reused_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "proxy/errors.hpp"
+#include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
 #include "proxy/upstream_pool.hpp"
 
@@ -108,4 +109,21 @@ TEST_CASE("a disabled pool keeps nothing", "[proxy][core]") {
   UpstreamPool pool(0, 0, 10s);
   pool.give("a:80", Stream(std::move(pair.client)));
   CHECK(pool.idle_count() == 0);
+}
+
+TEST_CASE("a reload names each setting that needs a restart, and only those", "[proxy][core]") {
+  consent::config::Settings before;
+  auto after = before;
+  after.mode = consent::config::Mode::report_only;  // applies at once
+  after.log = "/tmp/other.log";                     // reopened, not a restart
+  after.timeouts.idle = std::chrono::milliseconds(1234);
+  CHECK(consent::proxy::restart_only_changes(before, after).empty());
+  after.listen = "127.0.0.1:9090";
+  after.workers = 3;
+  after.limits.upstream_pool_per_host = 8;
+  after.upstream_ca = {"/etc/a.pem"};
+  const std::vector<std::string> expected{
+      "listen: 127.0.0.1:8080 -> 127.0.0.1:9090 needs restart", "workers: 0 -> 3 needs restart",
+      "limits.upstream_pool_per_host: 64 -> 8 needs restart", "upstream_ca: [] -> [/etc/a.pem] needs restart"};
+  CHECK(consent::proxy::restart_only_changes(before, after) == expected);
 }
