@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -375,8 +376,31 @@ asio::awaitable<Relayed> relay_body(Parser& parser, Stream& from, beast::flat_bu
   }
 }
 
+// An upstream read buffer for one exchange, borrowed from the worker's spares and given back empty.
+class BufferLease {
+ public:
+  explicit BufferLease(Worker& worker) : worker_(worker) {
+    if (!worker_.spare_buffers.empty()) {
+      buffer = std::move(worker_.spare_buffers.back());
+      worker_.spare_buffers.pop_back();
+    }
+  }
+  ~BufferLease() {
+    if (worker_.spare_buffers.size() >= Worker::max_spare_buffers || buffer.capacity() > 2 * read_chunk_bytes) return;
+    buffer.clear();
+    worker_.spare_buffers.push_back(std::move(buffer));
+  }
+  BufferLease(const BufferLease&) = delete;
+  BufferLease& operator=(const BufferLease&) = delete;
+
+  beast::flat_buffer buffer;
+
+ private:
+  Worker& worker_;
+};
+
 struct UpstreamConnection {
-  std::optional<Stream> stream;
+  std::unique_ptr<Stream> stream;  // a pointer: the pool hands it over without moving the Stream
   std::string key;
   bool is_reused = false;
 };
@@ -421,7 +445,7 @@ asio::awaitable<std::optional<ReplyKind>> open_upstream(SessionContext& s, const
   up.key = upstream_key(address.key(), is_tls, tls_name);
   if (allow_pool) {
     if (auto pooled = s.worker->pool.take(up.key)) {
-      up.stream.emplace(std::move(*pooled));
+      up.stream = std::move(pooled);
       up.is_reused = true;
       s.runtime->stats().upstream_reuses.fetch_add(1, std::memory_order_relaxed);
       s.control->upstream = &up.stream->socket();
@@ -436,7 +460,7 @@ asio::awaitable<std::optional<ReplyKind>> open_upstream(SessionContext& s, const
     co_return reply_kind_for_upstream_error(ec);
   }
   s.runtime->stats().upstream_connects.fetch_add(1, std::memory_order_relaxed);
-  up.stream.emplace(std::move(connected));
+  up.stream = std::make_unique<Stream>(std::move(connected));
   s.control->upstream = &up.stream->socket();
   if (is_tls) {
     if (auto kind = co_await start_upstream_tls(s, x, *up.stream, address, tls_name)) {
@@ -452,7 +476,7 @@ void release_upstream(SessionContext& s, UpstreamConnection& up, bool is_reusabl
   s.control->upstream = nullptr;
   if (!up.stream) return;
   if (is_reusable && !s.control->is_draining) {
-    s.worker->pool.give(up.key, std::move(*up.stream));
+    s.worker->pool.give(up.key, std::move(up.stream));
   } else {
     up.stream->close();
   }
@@ -739,7 +763,8 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
   }
 
   UpstreamConnection up;
-  beast::flat_buffer up_in;
+  BufferLease up_in_lease(*s.worker);
+  beast::flat_buffer& up_in = up_in_lease.buffer;
   ResponseParser rp(g.settings.limits);
   bool request_sent = false;
   for (int attempt = 0; attempt < 2 && !request_sent; ++attempt) {

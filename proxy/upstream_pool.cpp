@@ -13,7 +13,7 @@ std::string upstream_key(std::string_view address_key, bool is_tls, std::string_
   return key;
 }
 
-std::optional<Stream> UpstreamPool::take(const std::string& key) {
+std::unique_ptr<Stream> UpstreamPool::take(const std::string& key) {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->key != key) {
@@ -22,23 +22,23 @@ std::optional<Stream> UpstreamPool::take(const std::string& key) {
     }
     const bool expired = max_idle_.count() > 0 && now - it->since > max_idle_;
     // Bytes before a request was sent are a desynchronised or hostile upstream (issue 3).
-    if (expired || !it->stream.is_idle_alive()) {
+    if (expired || !it->stream->is_idle_alive()) {
       auto next = std::next(it);
       erase(it);
       it = next;
       continue;
     }
-    Stream stream = std::move(it->stream);
+    auto stream = std::move(it->stream);
     erase(it);
     ++reused_;
     return stream;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void UpstreamPool::give(std::string key, Stream stream) {
-  if (per_host_ == 0 || total_ == 0) return;
-  stream.disarm();
+void UpstreamPool::give(std::string key, std::unique_ptr<Stream> stream) {
+  if (per_host_ == 0 || total_ == 0 || !stream) return;
+  stream->disarm();
   const auto found = per_key_.find(key);
   if (found != per_key_.end() && found->second >= per_host_) {
     // Evict the oldest of this key.
