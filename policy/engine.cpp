@@ -50,6 +50,7 @@
 
 #include "policy/cookie_header.hpp"
 #include "policy/cookie_matcher.hpp"
+#include "policy/detail/email_token.hpp"
 #include "policy/domain_matcher.hpp"
 #include "policy/eu_consent.hpp"
 #include "policy/host.hpp"
@@ -287,47 +288,6 @@ Surrogate surrogate_for(const Request& r) noexcept {
   return Surrogate::no_content;
 }
 
-bool is_token_byte(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-// A long unique-looking token: one per recipient is what makes a pixel a tracker. A run of token bytes
-// qualifies when it is long enough and one of its '-'/'_'-separated pieces mixes letters and digits over
-// at least min_piece_length bytes: ids (hex, base64url, UUIDs) do, descriptive file names
-// ("newsletter-header-2024") do not.
-bool carries_token(std::string_view path_and_query, std::size_t min_length) noexcept {
-  constexpr std::size_t min_piece_length = 6;
-  std::size_t run = 0;
-  std::size_t piece = 0;
-  bool letter = false;
-  bool digit = false;
-  bool mixed = false;
-  const auto end_piece = [&] {
-    mixed = mixed || (piece >= min_piece_length && letter && digit);
-    piece = 0;
-    letter = digit = false;
-  };
-  for (char c : path_and_query) {
-    if (is_token_byte(c)) {
-      ++run;
-      if (c == '-' || c == '_') {
-        end_piece();
-        continue;
-      }
-      ++piece;
-      letter = letter || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-      digit = digit || (c >= '0' && c <= '9');
-      continue;
-    }
-    end_piece();
-    if (run >= min_length && mixed) return true;
-    run = 0;
-    mixed = false;
-  }
-  end_piece();
-  return run >= min_length && mixed;
-}
-
 // is_third_party without the Public Suffix List when the answer is certain, which is most of the time: two
 // hosts share a registrable domain only if they share a label-aligned suffix of at least two labels (a
 // single-label registrable domain is a host that is its own site, so both would be equal). Only hosts
@@ -484,7 +444,7 @@ struct Engine::Impl {
     // last and only for URLs that carry a token.
     const bool plain_context = !r.has_referer || (!r.first_party.empty() && !webmail.match(r.first_party).empty());
     if (!plain_context && !mail_agents) return false;
-    if (!carries_token(r.path_and_query, doc.email.min_token_length)) return false;
+    if (!detail::carries_token(r.path_and_query, doc.email.min_token_length)) return false;
     if (!plain_context && !mail_agents->Match(re2::StringPiece(r.user_agent.data(), r.user_agent.size()), nullptr))
       return false;
     return !is_first_party();
@@ -838,15 +798,13 @@ Decision Engine::decide(const Request& r) const noexcept {
   // read first, and the record and rule id they point at load while the URL patterns run (issue 2).
   DomainMatcher::Lookup lookup = m.domains.start(r.host);
   if (const auto hint = m.domains.peek(lookup); hint && *hint < m.hot.size()) __builtin_prefetch(&m.hot[*hint]);
-  const bool url_matched = m.urls.matches(r.host, r.path_and_query);
+  // One pass of the URL set, asked at once which patterns match: `hits` stays unallocated unless one does
+  // (the rare path, where RE2 allocates anyway). Out of memory there terminates (noexcept), which blocks
+  // nothing but leaks nothing either.
+  std::vector<std::uint32_t> hits;
+  m.urls.match(r.host, r.path_and_query, hits);
   for (std::uint32_t e : m.domains.finish(lookup)) consider(e, false);
-  if (url_matched) {
-    // A URL rule hit is the rare path: collecting which patterns matched allocates inside RE2 anyway.
-    // Out of memory here terminates (noexcept), which blocks nothing but leaks nothing either.
-    std::vector<std::uint32_t> hits;
-    m.urls.match(r.host, r.path_and_query, hits);
-    for (std::uint32_t e : hits) consider(e, true);
-  }
+  for (std::uint32_t e : hits) consider(e, true);
 
   if (!matched) {
     if (m.is_email_pixel(r, first_party))
