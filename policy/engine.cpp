@@ -69,6 +69,21 @@ enum class Outcome : std::uint8_t { exempt, exempt_audience, granted, refused };
 
 enum class PatternKind : std::uint8_t { domain, cookie, url };
 
+// A domain rule's value in the host table carries its purpose next to its entry number, so that judging
+// a host read from the table's record needs no other cache line (issue 2: at 100k domains `entry_purpose`
+// was one more miss per decision). Named limit: a policy with more patterns is refused at load.
+constexpr unsigned domain_entry_bits = 24;
+constexpr std::size_t max_pattern_entries = (std::size_t{1} << domain_entry_bits) - 1;
+constexpr std::uint32_t domain_value(std::uint32_t entry, PurposeIndex purpose) noexcept {
+  return entry | std::uint32_t{purpose} << domain_entry_bits;
+}
+constexpr std::uint32_t domain_entry(std::uint32_t value) noexcept {
+  return value & ((std::uint32_t{1} << domain_entry_bits) - 1);
+}
+constexpr PurposeIndex domain_purpose(std::uint32_t value) noexcept {
+  return static_cast<PurposeIndex>(value >> domain_entry_bits);
+}
+
 struct Entry {
   std::string rule_id;  // "<tracker>/domains[i]"
   PurposeIndex purpose = no_purpose;
@@ -396,9 +411,9 @@ struct Engine::Impl {
   // The most restrictive of the domain rules matching the host.
   [[nodiscard]] HostJudgement judge_host(std::string_view host, bool first_party, const ConsentState& c) const {
     HostJudgement j;
-    for (std::uint32_t e : domains.match(host)) {
-      const Outcome o = judge(hot[e].purpose, first_party, c);
-      if (!j.matched || o > j.outcome) j = {true, o, e};
+    for (std::uint32_t v : domains.match(host)) {
+      const Outcome o = judge(domain_purpose(v), first_party, c);
+      if (!j.matched || o > j.outcome) j = {true, o, domain_entry(v)};
     }
     return j;
   }
@@ -640,7 +655,8 @@ BuildResult Engine::build(const Document& doc) {
                          quote(d.value) + " is not a domain pattern (" + *error + ")"});
         continue;
       }
-      (void)m.domains.add(d.value, add_entry(PatternKind::domain, "domains", i, canonical_domain_pattern(d.value)));
+      const std::uint32_t entry = add_entry(PatternKind::domain, "domains", i, canonical_domain_pattern(d.value));
+      (void)m.domains.add(d.value, domain_value(entry, purpose));
     }
     for (std::size_t i = 0; i < rule.cookies.size(); ++i) {
       const Located& c = rule.cookies[i];
@@ -662,6 +678,10 @@ BuildResult Engine::build(const Document& doc) {
       add_entry(PatternKind::url, "urls", i, u.value);
     }
   }
+  if (m.entries.size() > max_pattern_entries)
+    diags.push_back(unlocated("trackers", "too many domain, cookie and URL patterns (" +
+                                              std::to_string(m.entries.size()) + ", limit " +
+                                              std::to_string(max_pattern_entries) + ")"));
   m.hot.reserve(m.entries.size());
   m.entry_purpose.reserve(m.entries.size());
   for (const Entry& e : m.entries) {
@@ -784,8 +804,7 @@ Decision Engine::decide(const Request& r) const noexcept {
   Outcome best = Outcome::exempt;
   std::uint32_t best_entry = 0;
   bool refused_by_url = false;
-  const auto consider = [&](std::uint32_t e, bool from_url) {
-    const PurposeIndex p = m.entry_purpose[e];
+  const auto consider = [&](std::uint32_t e, PurposeIndex p, bool from_url) {
     const Outcome o = m.judge(p, m.audience_purposes.contains(p) && first_party(), r.consent);
     if (o == Outcome::refused && from_url) refused_by_url = true;
     if (!matched || o > best) {
@@ -797,14 +816,15 @@ Decision Engine::decide(const Request& r) const noexcept {
   // At 100k domains the host table, its records and `hot` are far larger than the caches: the slots are
   // read first, and the record and rule id they point at load while the URL patterns run (issue 2).
   DomainMatcher::Lookup lookup = m.domains.start(r.host);
-  if (const auto hint = m.domains.peek(lookup); hint && *hint < m.hot.size()) __builtin_prefetch(&m.hot[*hint]);
+  if (const auto hint = m.domains.peek(lookup); hint && domain_entry(*hint) < m.hot.size())
+    __builtin_prefetch(&m.hot[domain_entry(*hint)]);
   // One pass of the URL set, asked at once which patterns match: `hits` stays unallocated unless one does
   // (the rare path, where RE2 allocates anyway). Out of memory there terminates (noexcept), which blocks
   // nothing but leaks nothing either.
   std::vector<std::uint32_t> hits;
   m.urls.match(r.host, r.path_and_query, hits);
-  for (std::uint32_t e : m.domains.finish(lookup)) consider(e, false);
-  for (std::uint32_t e : hits) consider(e, true);
+  for (std::uint32_t v : m.domains.finish(lookup)) consider(domain_entry(v), domain_purpose(v), false);
+  for (std::uint32_t e : hits) consider(e, m.entry_purpose[e], true);
 
   if (!matched) {
     if (m.is_email_pixel(r, first_party))
