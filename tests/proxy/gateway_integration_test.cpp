@@ -83,7 +83,7 @@ std::string only(const std::string& head, const std::string& name) {
 TEST_CASE("gateway: the origin never sees refused cookies, forged consent or forged forwarding",
           "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port()});
+  GatewayProcess gw(gateway_options(origin.port()));
   const auto r =
       run_curl({"-H", "Host: shop.example", "-H", "Cookie: sid=1; _ga=GA1.1.1; _ad=2; eu-consent=analytics:true", "-H",
                 "consent-purposes: advertising", "-H", "X-Forwarded-For: 6.6.6.6", "-H", "X-Forwarded-Proto: https",
@@ -102,7 +102,7 @@ TEST_CASE("gateway: the origin never sees refused cookies, forged consent or for
 
 TEST_CASE("gateway: a trusted proxy's X-Forwarded-For is extended", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port()});
+  GatewayProcess gw(gateway_options(origin.port()));
   const auto r = run_curl({"--interface", "127.0.0.2", "-H", "Host: shop.example", "-H", "X-Forwarded-For: 203.0.113.9",
                            "-H", "X-Forwarded-Proto: https", url(gw.port())});
   REQUIRE(r.exit_code == 0);
@@ -114,7 +114,7 @@ TEST_CASE("gateway: a trusted proxy's X-Forwarded-For is extended", "[proxy][gat
 
 TEST_CASE("gateway: Set-Cookie, CSP and Vary follow the visitor's consent", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port()});
+  GatewayProcess gw(gateway_options(origin.port()));
   SECTION("no consent: only the exempt cookie, no tracker host in the CSP") {
     const auto head = head_of({"-H", "Host: shop.example", url(gw.port())});
     const auto cookies = header_values(head, "Set-Cookie");
@@ -162,7 +162,7 @@ TEST_CASE("gateway: Set-Cookie, CSP and Vary follow the visitor's consent", "[pr
 
 TEST_CASE("gateway: health endpoint, unknown hosts and proxy-style requests", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port()});
+  GatewayProcess gw(gateway_options(origin.port()));
   const auto health = run_curl({"-i", url(gw.port(), "/.consentgate/health")});
   CHECK(health.out.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(has_hex_field(health.out, "policy_hash", 16));
@@ -187,7 +187,7 @@ TEST_CASE("gateway: health endpoint, unknown hosts and proxy-style requests", "[
 
 TEST_CASE("gateway: one consent record per new state, keyed hash, never the cookie", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port()});
+  GatewayProcess gw(gateway_options(origin.port()));
   const std::string cookie = "eu-consent=analytics:true,ads:false";
   for (int i = 0; i < 3; ++i) {
     CHECK(run_curl({"-H", "Host: shop.example", "-H", "Cookie: " + cookie, url(gw.port(), "/asset.js")}).exit_code ==
@@ -212,7 +212,7 @@ TEST_CASE("gateway: one consent record per new state, keyed hash, never the cook
 
 TEST_CASE("gateway: report-only CSP and the report endpoint", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port(), "report-only"});
+  GatewayProcess gw(gateway_options(origin.port(), "report-only"));
   const auto head = head_of({"-H", "Host: shop.example", url(gw.port())});
   CHECK(header_values(head, "Content-Security-Policy").empty());
   CHECK(only(head, "Content-Security-Policy-Report-Only").find("; report-uri /.consentgate/csp-report") !=
@@ -229,7 +229,7 @@ TEST_CASE("gateway: report-only CSP and the report endpoint", "[proxy][gateway][
 TEST_CASE("gateway: an HTTPS listener with the operator's certificate in front of a verified HTTPS origin",
           "[proxy][gateway][gateway-https][integration]") {
   GatewayOrigin origin(true);
-  GatewayOptions options{origin.port()};
+  auto options = gateway_options(origin.port());
   options.https = true;
   options.origin_tls = true;
   options.upstream_ca = origin.certificate().string();
@@ -264,7 +264,7 @@ TEST_CASE("gateway: an HTTPS listener with the operator's certificate in front o
 
 TEST_CASE("gateway: an HTTPS origin whose certificate is not trusted gets no request", "[proxy][gateway][integration]") {
   GatewayOrigin origin(true);
-  GatewayOptions options{origin.port()};
+  auto options = gateway_options(origin.port());
   options.origin_tls = true;  // no upstream_ca: the system store does not know the origin's certificate
   GatewayProcess gw(options);
   const auto r = run_curl({"-i", "-H", "Host: shop.example", url(gw.port())});
@@ -274,7 +274,7 @@ TEST_CASE("gateway: an HTTPS origin whose certificate is not trusted gets no req
 
 TEST_CASE("gateway: decision-log lines carry the consent in force and the violation", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayProcess gw({origin.port()});
+  GatewayProcess gw(gateway_options(origin.port()));
   CHECK(run_curl({"-H", "Host: shop.example", "-H", "Cookie: sid=1; _ad=2; eu-consent=analytics:true",
                   url(gw.port(), "/asset.js")})
             .exit_code == 0);
@@ -295,7 +295,7 @@ TEST_CASE("gateway: decision-log lines carry the consent in force and the violat
 
 TEST_CASE("gateway: SIGHUP applies new routes, CSP and consent-record settings", "[proxy][gateway][integration]") {
   GatewayOrigin origin;
-  GatewayOptions options{origin.port()};
+  auto options = gateway_options(origin.port());
   GatewayProcess gw(options);
   const auto csp_of = [&] { return only(head_of({"-H", "Host: shop.example", url(gw.port())}), "Content-Security-Policy"); };
   CHECK(csp_of().find("fonts.example") == std::string::npos);

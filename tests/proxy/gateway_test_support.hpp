@@ -68,6 +68,14 @@ struct GatewayOptions {
   std::string shop_hosts = "shop.example, \"*.shop.example\"";
 };
 
+// Options for an origin on `origin_port`; adjust fields afterwards.
+inline GatewayOptions gateway_options(std::uint16_t origin_port, std::string csp = "enforce") {
+  GatewayOptions o;
+  o.origin_port = origin_port;
+  o.csp = std::move(csp);
+  return o;
+}
+
 // consentgate run on a generated gateway config: route "shop" for shop.example and *.shop.example on
 // 127.0.0.1:0, trusted_proxies [127.0.0.2], csp_allow [https://cdn.shop-assets.example], consent records
 // in dir/records.jsonl, data_dir dir/data, decision log dir/decisions.log, a small policy (purposes
