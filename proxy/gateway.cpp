@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -153,7 +153,8 @@ Plan& plan_of(const Exchange& x) {
   plan.exempt = x.engine().exempt_purposes();
   plan.listener_of = listener_of_routes(g.routes);
   const auto running = running_listen_texts();
-  if (!running.empty()) plan.running_to_listener = map_running_listeners(running, listen_texts(g.routes, plan.listener_of));
+  if (!running.empty())
+    plan.running_to_listener = map_running_listeners(running, listen_texts(g.routes, plan.listener_of));
   for (const auto& r : g.routes) plan.origin_ports.push_back(std::to_string(r.origin.port));
   return plan;
 }
@@ -632,7 +633,7 @@ std::size_t record_csp_report(const Exchange& x, std::string_view body) {
     r.purpose = engine.purpose_id(decision.purpose);
     if (decision.verdict == policy::Verdict::block) {
       r.violation = judged.consent.status == policy::ConsentStatus::missing ? ViolationKind::tracker_before_consent
-                                                                           : ViolationKind::tracker_without_consent;
+                                                                            : ViolationKind::tracker_without_consent;
     }
     log_line(judged, std::move(r));
     ++logged;
@@ -681,7 +682,8 @@ FilterStatus prepare_gateway_exchange(Exchange& x, const ListenerContext& listen
   x.port = routed.port;
   x.path_and_query = routed.path_and_query;
   const auto& origin = routed.route->origin;
-  x.upstream.address = ConnectAddress{origin.host, plan.origin_ports[static_cast<std::size_t>(routed.route - g.routes.data())]};
+  x.upstream.address =
+      ConnectAddress{origin.host, plan.origin_ports[static_cast<std::size_t>(routed.route - g.routes.data())]};
   x.upstream.tls = origin.is_tls;
   x.upstream.tls_name = origin.host;
   return FilterStatus::proceed;

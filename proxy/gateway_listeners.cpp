@@ -198,7 +198,9 @@ std::vector<std::string> reload_gateway(const config::Settings& previous, const 
   const auto before = listens_of(previous.gateway.routes);
   const auto after = listens_of(next.gateway.routes);
   // Compared as multisets: every "ADDR:0" route has a listener of its own, so one text may be several.
-  const auto count = [](const std::vector<std::string>& v, const std::string& l) { return std::count(v.begin(), v.end(), l); };
+  const auto count = [](const std::vector<std::string>& v, const std::string& l) {
+    return std::count(v.begin(), v.end(), l);
+  };
   for (std::size_t i = 0; i < after.size(); ++i) {
     const auto& l = after[i];
     if (std::count(after.begin(), after.begin() + static_cast<std::ptrdiff_t>(i), l) >= count(before, l)) {

@@ -250,8 +250,8 @@ TEST_CASE("gateway: an HTTPS listener with the operator's certificate in front o
   CHECK(seen.at("cookie") == "sid=1; _ad=2; eu-consent=ads:true");
   CHECK(seen.at("forwarded") == "for=127.0.0.1;host=\"shop.example:" + port + "\";proto=https");
   // SNI for a host no route serves still gets the default (first) certificate, and the Host then a 421.
-  const auto other = run_curl({"-i", "-k", "--resolve", "other.example:" + port + ":127.0.0.1",
-                               "https://other.example:" + port + "/"});
+  const auto other = run_curl(
+      {"-i", "-k", "--resolve", "other.example:" + port + ":127.0.0.1", "https://other.example:" + port + "/"});
   CHECK(other.out.rfind("HTTP/1.1 421", 0) == 0);
   // A client that does not trust the certificate fails the handshake and reaches nothing.
   const auto untrusted = run_curl({"--resolve", resolve, "https://shop.example:" + port + "/"});
@@ -262,7 +262,8 @@ TEST_CASE("gateway: an HTTPS listener with the operator's certificate in front o
   CHECK(origin.request_count() == 2);
 }
 
-TEST_CASE("gateway: an HTTPS origin whose certificate is not trusted gets no request", "[proxy][gateway][integration]") {
+TEST_CASE("gateway: an HTTPS origin whose certificate is not trusted gets no request",
+          "[proxy][gateway][integration]") {
   GatewayOrigin origin(true);
   auto options = gateway_options(origin.port());
   options.origin_tls = true;  // no upstream_ca: the system store does not know the origin's certificate
@@ -288,8 +289,8 @@ TEST_CASE("gateway: decision-log lines carry the consent in force and the violat
   CHECK(strips[0].find(R"("mode":"gateway")") != std::string::npos);
   CHECK(strips[0].find(R"("host":"shop.example")") != std::string::npos);
   CHECK(strips[0].find("_ad=2") == std::string::npos);  // names only, never values
-  const auto drops = lines_with(log, {R"("action":"drop_set_cookie")", R"("violation":"set_cookie_before_consent")",
-                                      R"("consent":"missing")"});
+  const auto drops = lines_with(
+      log, {R"("action":"drop_set_cookie")", R"("violation":"set_cookie_before_consent")", R"("consent":"missing")"});
   CHECK(drops.size() == 2);  // _ga and _ad of the visitor without a choice
 }
 
@@ -297,7 +298,9 @@ TEST_CASE("gateway: SIGHUP applies new routes, CSP and consent-record settings",
   GatewayOrigin origin;
   auto options = gateway_options(origin.port());
   GatewayProcess gw(options);
-  const auto csp_of = [&] { return only(head_of({"-H", "Host: shop.example", url(gw.port())}), "Content-Security-Policy"); };
+  const auto csp_of = [&] {
+    return only(head_of({"-H", "Host: shop.example", url(gw.port())}), "Content-Security-Policy");
+  };
   CHECK(csp_of().find("fonts.example") == std::string::npos);
   CHECK(run_curl({"-i", "-H", "Host: blog.example", url(gw.port())}).out.rfind("HTTP/1.1 421", 0) == 0);
 

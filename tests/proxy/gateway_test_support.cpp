@@ -83,9 +83,9 @@ std::filesystem::path fresh_dir(const std::string& what) {
 // A self-signed P-256 certificate and key (0600) for the given subjectAltName.
 void make_certificate(const std::filesystem::path& cert, const std::filesystem::path& key, const std::string& cn,
                       const std::string& san) {
-  const int rc = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                              "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj", "/CN=" + cn,
-                              "-addext", "subjectAltName=" + san});
+  const int rc = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                              "-nodes", "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj",
+                              "/CN=" + cn, "-addext", "subjectAltName=" + san});
   if (rc != 0) throw std::runtime_error("openssl req failed");
   std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
@@ -164,9 +164,8 @@ std::map<std::string, std::string> GatewayOrigin::last_headers() const {
 void GatewayProcess::write_settings(const GatewayOptions& options) {
   const std::string upstream =
       std::string(options.origin_tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(options.origin_port);
-  std::string routes =
-      "    - name: shop\n      listen: 127.0.0.1:0\n      hosts: [" + options.shop_hosts + "]\n      upstream: " +
-      upstream + "\n      csp_allow: [https://cdn.shop-assets.example]\n";
+  std::string routes = "    - name: shop\n      listen: 127.0.0.1:0\n      hosts: [" + options.shop_hosts +
+                       "]\n      upstream: " + upstream + "\n      csp_allow: [https://cdn.shop-assets.example]\n";
   if (options.https) {
     routes +=
         "    - name: shop-https\n      listen: 127.0.0.1:0\n      hosts: [shop.example, \"*.shop.example\"]\n"
@@ -188,7 +187,8 @@ void GatewayProcess::write_settings(const GatewayOptions& options) {
 GatewayProcess::GatewayProcess(const GatewayOptions& options) {
   dir_ = fresh_dir("gw");
   std::ofstream(dir_ / "policy.yaml") << policy_yaml;
-  if (options.https) make_certificate(dir_ / "shop.pem", dir_ / "shop.key", "shop.example", "DNS:shop.example,DNS:*.shop.example");
+  if (options.https)
+    make_certificate(dir_ / "shop.pem", dir_ / "shop.key", "shop.example", "DNS:shop.example,DNS:*.shop.example");
   write_settings(options);
 
   std::vector<std::string> args{CONSENTGATE_BINARY, "run", "--config", (dir_ / "settings.yaml").string()};

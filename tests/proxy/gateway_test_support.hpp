@@ -64,7 +64,7 @@ struct GatewayOptions {
   bool origin_tls = false;         // the upstream is https://127.0.0.1:origin_port
   std::string upstream_ca;         // trust anchor for the HTTPS upstream (empty: the system's only)
   std::string consent_records = "records.jsonl";
-  std::string extra_routes_yaml;   // more route entries ("    - name: ...")
+  std::string extra_routes_yaml;  // more route entries ("    - name: ...")
   std::string shop_hosts = "shop.example, \"*.shop.example\"";
 };
 
