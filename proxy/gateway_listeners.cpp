@@ -220,6 +220,8 @@ std::vector<std::string> reload_gateway(const config::Settings& previous, const 
   bool same = false;
   {
     std::lock_guard lock(active_mutex);
+    // Off before and after: only the unused settings around it changed.
+    if (active_records.path.empty() && wanted.path.empty()) active_records = wanted;
     same = active_records == wanted;
   }
   if (!same) {
