@@ -11,7 +11,9 @@
 #include <csignal>
 #include <cstring>
 #include <deque>
+#include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -294,6 +296,7 @@ struct DecisionLog::Impl {
   Options options;
   int fd = -1;
   bool owns_fd = false;
+  std::string current_path;  // writer thread only (after open())
 
   std::mutex mutex;
   std::condition_variable wake;     // writer waits for lines, reopen or stop
@@ -302,6 +305,7 @@ struct DecisionLog::Impl {
   std::uint64_t enqueued = 0;  // lines pushed so far (guarded by mutex)
   std::uint64_t done = 0;      // lines handled (written or dropped on error) so far (guarded by mutex)
   bool reopen_requested = false;
+  std::optional<std::string> new_path;  // reopen_as(): switch destination (guarded by mutex)
   bool stopping = false;
   bool flush_requested = false;
 
@@ -333,16 +337,26 @@ struct DecisionLog::Impl {
     return true;
   }
 
-  void do_reopen() {
-    if (!owns_fd) return;
-    std::string error;
-    const int fresh = open_file(options.path, error);
-    if (fresh < 0) {
-      reopen_failures.fetch_add(1, std::memory_order_relaxed);
+  void do_reopen(std::optional<std::string> path) {
+    if (path && *path == "-") {
+      if (owns_fd) ::close(fd);
+      fd = STDOUT_FILENO;
+      owns_fd = false;
       return;
     }
-    ::close(fd);
+    if (!path && !owns_fd) return;  // stdout is never reopened
+    const std::string& target = path ? *path : current_path;
+    std::string error;
+    const int fresh = open_file(target, error);
+    if (fresh < 0) {
+      reopen_failures.fetch_add(1, std::memory_order_relaxed);
+      if (path) std::cerr << "consentgate: decision log: " << error << "; still writing to " << current_path << '\n';
+      return;
+    }
+    if (owns_fd) ::close(fd);
     fd = fresh;
+    owns_fd = true;
+    current_path = target;
   }
 
   void run() {
@@ -363,12 +377,13 @@ struct DecisionLog::Impl {
       // empty -> non-empty transition (or at the high-water mark), so log() rarely makes a syscall.
       if (!urgent()) wake.wait_for(lock, batch_delay, [&] { return urgent() || queue.size() >= high_water(); });
       const bool reopen = std::exchange(reopen_requested, false);
+      auto path = std::exchange(new_path, std::nullopt);
       flush_requested = false;
       batch.swap(queue);
       const bool stop = stopping && batch.empty();
       lock.unlock();
 
-      if (reopen) do_reopen();
+      if (reopen) do_reopen(std::move(path));
       // Lines go out in writes of about write_chunk_bytes: few syscalls, and a burst of a full queue
       // does not leave a queue-sized buffer allocated.
       const auto n = static_cast<std::uint64_t>(batch.size());
@@ -400,6 +415,7 @@ DecisionLog::DecisionLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 std::unique_ptr<DecisionLog> DecisionLog::open(const Options& options, std::string& error) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->current_path = options.path;
   if (options.path == "-") {
     impl->fd = STDOUT_FILENO;
   } else {
@@ -452,6 +468,25 @@ void DecisionLog::reopen() noexcept {
     impl_->reopen_requested = true;
   }
   impl_->wake.notify_one();
+}
+
+void DecisionLog::reopen_as(const std::string& path) noexcept {
+  try {
+    {
+      std::lock_guard lock(impl_->mutex);
+      impl_->new_path = path;
+      impl_->options.path = path;
+      impl_->reopen_requested = true;
+    }
+    impl_->wake.notify_one();
+  } catch (...) {
+    impl_->reopen_failures.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::string DecisionLog::path() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->options.path;
 }
 
 void DecisionLog::flush() {

@@ -17,6 +17,9 @@
 // - Never logged: cookie values, query strings (unless log_full_urls, a debug flag), bodies, keys.
 // - reopen() (SIGHUP, log rotation) asks the writer to reopen the path before its next write; a failed
 //   reopen keeps the old file and bumps reopen_failures(). stdout is never reopened.
+// - reopen_as(path) (SIGHUP with a changed `log:`) switches to another path, or to stdout ("-"), before the
+//   next write; lines queued before the call may land in either. A failure keeps the current destination,
+//   bumps reopen_failures() and is reported on stderr by the writer thread.
 // - The destructor drains the queue, flushes and joins the writer (shutdown loses no queued line).
 // Thread-safety: every member function may be called from any thread concurrently.
 //
@@ -96,6 +99,8 @@ class DecisionLog {
   void log(const DecisionRecord& record) noexcept;
 
   void reopen() noexcept;  // async-signal-unsafe: call it from the thread that handles SIGHUP, not a handler
+  void reopen_as(const std::string& path) noexcept;
+  [[nodiscard]] std::string path() const;  // the destination in use, or the one asked for by reopen_as()
   // Blocks until every line queued before the call has been written (tests, shutdown). Not for I/O threads.
   void flush();
 

@@ -233,6 +233,23 @@ void write_client_response_head(const ResponseHead& response, const ClientRespon
   out.append(crlf);
 }
 
+void write_informational_head(const ResponseHead& response, std::string& out) {
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<std::uint64_t>(response.status));
+  out.push_back(' ');
+  out.append(response.reason);
+  out.append(crlf);
+  const HopByHop hop_by_hop(response.headers);
+  for (const auto f : response.headers) {
+    if (iequals(f.name, "Set-Cookie") || iequals(f.name, "Set-Cookie2") || iequals(f.name, "Host") ||
+        hop_by_hop(f.name)) {
+      continue;
+    }
+    append_field(out, f.name, f.value);
+  }
+  out.append(crlf);
+}
+
 std::string_view format_chunk_header(std::uint64_t size, ChunkHeaderBuffer& buf) noexcept {
   const auto r = std::to_chars(buf.data(), buf.data() + buf.size() - 2, size, 16);
   auto* end = r.ptr;

@@ -70,6 +70,13 @@ struct ClientResponseOptions {
 // Writes "HTTP/1.1 status reason", the end-to-end fields, framing per `options`, Connection, Via.
 void write_client_response_head(const ResponseHead& response, const ClientResponseOptions& options, std::string& out);
 
+// Writes an informational response relayed before the final one (103 Early Hints, RFC 8297) for an HTTP/1.1
+// client: "HTTP/1.1 status reason", the end-to-end fields except Set-Cookie/Set-Cookie2 (a cookie set through a
+// 1xx would never meet the consent filters, which judge final heads), no framing, no Via (RFC 9110 section
+// 15.2: a 1xx has no content; browsers use only its Link and CSP fields). The caller never sends one to an
+// HTTP/1.0 client.
+void write_informational_head(const ResponseHead& response, std::string& out);
+
 // Chunked encoding (RFC 9112 section 7.1). A chunk on the wire is:
 //   chunk header ("1a2b\r\n") + data + "\r\n"; the body ends with the last chunk + trailers + "\r\n".
 // The session writes [header][data view][crlf] as one gathered write, so body bytes are never copied.

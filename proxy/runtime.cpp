@@ -1,10 +1,13 @@
 #include "proxy/runtime.hpp"
 
+#include <iostream>
+#include <string_view>
 #include <utility>
 
 #include "config/loader.hpp"
 #include "proxy/consent_ledger.hpp"
 #include "proxy/decision_log.hpp"
+#include "proxy/gateway.hpp"
 
 namespace consent::proxy {
 
@@ -60,9 +63,56 @@ std::shared_ptr<const Generation> Runtime::generation() const {
   return generation_;
 }
 
+std::vector<std::string> restart_only_changes(const config::Settings& before, const config::Settings& after) {
+  std::vector<std::string> out;
+  const auto note = [&out](std::string_view key, const std::string& was, const std::string& is) {
+    if (was != is) out.push_back(std::string(key) + ": " + was + " -> " + is + " needs restart");
+  };
+  const auto join = [](const std::vector<std::string>& items) {
+    std::string text = "[";
+    for (const auto& item : items) text += (text.size() > 1 ? ", " : "") + item;
+    return text + "]";
+  };
+  note("listen", before.listen, after.listen);
+  note("workers", std::to_string(before.workers), std::to_string(after.workers));
+  note("limits.upstream_pool_per_host", std::to_string(before.limits.upstream_pool_per_host),
+       std::to_string(after.limits.upstream_pool_per_host));
+  note("limits.upstream_pool_total", std::to_string(before.limits.upstream_pool_total),
+       std::to_string(after.limits.upstream_pool_total));
+  note("limits.log_queue_entries", std::to_string(before.limits.log_queue_entries),
+       std::to_string(after.limits.log_queue_entries));
+  note("limits.ledger_entries", std::to_string(before.limits.ledger_entries),
+       std::to_string(after.limits.ledger_entries));
+  note("log_full_urls", before.log_full_urls ? "true" : "false", after.log_full_urls ? "true" : "false");
+  note("data_dir", before.data_dir, after.data_dir);
+  note("upstream_ca", join(before.upstream_ca), join(after.upstream_ca));
+  return out;
+}
+
 void Runtime::replace(std::shared_ptr<const Generation> generation) {
-  std::lock_guard lock(mutex_);
-  generation_ = std::move(generation);
+  // --- gateway reload (owner: gateway, issue 6) ---------------------------------------------------
+  // The consent-record log follows the new settings and listener changes that need a restart are named.
+  // Blocking file I/O: here, before the lock every exchange takes.
+  if (const auto previous = this->generation(); previous && generation) {
+    for (const auto& note : reload_gateway(previous->settings, generation->settings)) {
+      std::cerr << "consentgate: gateway: " << note << '\n';
+    }
+  }
+  // --- end gateway reload ---------------------------------------------------------------------------
+  std::shared_ptr<const Generation> before;
+  {
+    std::lock_guard lock(mutex_);
+    before = std::exchange(generation_, generation);
+  }
+  if (!before || !generation) return;
+  for (const auto& line : restart_only_changes(before->settings, generation->settings)) {
+    std::cerr << "consentgate: reload: " << line << " (the running value stays in force)\n";
+  }
+  if (log_ && before->settings.log != generation->settings.log) {
+    std::cerr << "consentgate: reload: decision log " << before->settings.log << " -> " << generation->settings.log
+              << '\n';
+    log_->reopen_as(generation->settings.log);
+  }
 }
 
 }  // namespace consent::proxy

@@ -56,6 +56,14 @@ struct LoadOutcome {
   std::vector<std::string> errors;               // "file:line:col: key: message", one per problem
 };
 
+// What a reload cannot apply to a running process, one line each ("listen: 127.0.0.1:8080 -> 127.0.0.1:9090
+// needs restart"): the listening sockets, the worker threads, the per-worker upstream pools, the decision
+// log's queue size and URL mode, and the interception CA and trust anchors are set up once at start.
+// Everything else -- policies, mode, timeouts, limits read per exchange, client ACL, auth, connect-to,
+// passthrough, and the decision log path (reopened) -- applies from the next exchange.
+[[nodiscard]] std::vector<std::string> restart_only_changes(const config::Settings& before,
+                                                            const config::Settings& after);
+
 // Reads the config file and its policies, applies `options`, builds the Engine. Blocking file I/O:
 // never call it on an I/O thread.
 [[nodiscard]] LoadOutcome load_generation(const RunOptions& options, std::uint64_t number);
@@ -91,6 +99,9 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   [[nodiscard]] std::shared_ptr<const Generation> generation() const;
+  // Swaps in a reloaded configuration. A changed decision-log path is reopened (DecisionLog::reopen_as);
+  // settings that need a restart keep their running values and are reported on stderr, one line each
+  // (restart_only_changes()).
   void replace(std::shared_ptr<const Generation> generation);
 
   // Thread-safe objects, usable through a const Runtime.

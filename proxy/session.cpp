@@ -2,16 +2,20 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 
 #include "policy/host.hpp"
 #include "proxy/ca_page.hpp"
@@ -44,6 +48,11 @@ constexpr std::size_t read_chunk_bytes = 16 * 1024;
 // the connection before the client read our reply (RFC 9112 section 9.6, "lingering close").
 constexpr std::size_t linger_bytes = 256 * 1024;
 constexpr std::chrono::milliseconds linger_time{500};
+// The read that waits for a request on an idle keep-alive connection: most request heads fit, and 2,000 idle
+// connections hold 2 MB for it.
+constexpr std::size_t idle_read_bytes = 1024;
+// 103 Early Hints relayed per exchange at most (an origin may send several, RFC 8297 section 2).
+constexpr int max_early_hints = 8;
 
 // The proxy's own host (issue 4, like mitmproxy's mitm.it): answered here, never forwarded.
 constexpr std::string_view magic_host = ca_page_host;
@@ -64,6 +73,92 @@ struct InterceptedTarget {
   std::uint16_t port = 443;
 };
 
+// The session's one timer. Every wait of a session -- keep-alive, request head, first byte, idle I/O,
+// lingering close -- sets a deadline here, and setting it is a store, not a timer operation. The timer wakes
+// at most every `tick` (the shortest configured timeout, so a deadline set later than a pending wake never
+// needs a re-arm) and, once the deadline has passed, cancels what the session's sockets are doing: that
+// operation completes with operation_aborted, which timed() reports as beast::error::timeout.
+// Why not Beast's per-operation expiry or `read || timer`: each read or write then added and cancelled a
+// timer (plus one more completion), and `||` spawned two child coroutines per read; together about a
+// quarter of the CPU per exchange (bench/results/forward-http-profile.md).
+class Watchdog {
+ public:
+  using time_point = Stream::time_point;
+
+  Watchdog(const asio::any_io_executor& executor, SessionControl* control, std::chrono::milliseconds tick)
+      : state_(std::make_shared<State>(executor, control, std::max(tick, std::chrono::milliseconds(100)))) {}
+  ~Watchdog() {
+    // The pending wake (if any) completes later with the state it shares; it must not touch the session.
+    state_->control = nullptr;
+    state_->timer.cancel();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Zero = no deadline (STYLE section 6).
+  void expire_after(std::chrono::milliseconds timeout) {
+    if (timeout.count() <= 0) {
+      expire_at(Stream::never);
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    set(now + timeout, now);
+  }
+  void expire_at(time_point deadline) { set(deadline, std::chrono::steady_clock::now()); }
+  void disable() { set(Stream::never, {}); }
+
+  [[nodiscard]] bool has_expired() const noexcept { return state_->expired; }
+  // An operation cancelled by this watchdog's expiry is a timeout; anything else is returned as is.
+  [[nodiscard]] error_code timed(const error_code& ec) const {
+    if (ec == asio::error::operation_aborted && state_->expired) return beast::error::timeout;
+    return ec;
+  }
+
+ private:
+  struct State {
+    State(const asio::any_io_executor& executor, SessionControl* c, std::chrono::milliseconds t)
+        : timer(executor), control(c), tick(t) {}
+    asio::steady_timer timer;
+    SessionControl* control;  // null once the session ended
+    std::chrono::milliseconds tick;
+    time_point deadline = Stream::never;
+    time_point wake = Stream::never;  // expiry of the pending wait; never = none pending
+    std::uint64_t wait_id = 0;        // a wake superseded by an earlier one is ignored
+    bool expired = false;
+  };
+
+  void set(time_point deadline, time_point now) {
+    auto& st = *state_;
+    st.expired = false;
+    st.deadline = deadline;
+    if (deadline == Stream::never) return;
+    if (st.wake == Stream::never || deadline < st.wake) wait(state_, std::min(deadline, now + st.tick));
+  }
+
+  static void wait(const std::shared_ptr<State>& st, time_point at) {
+    st->wake = at;
+    st->timer.expires_at(at);
+    st->timer.async_wait([st, id = ++st->wait_id](const error_code&) { on_wake(st, id); });
+  }
+
+  static void on_wake(const std::shared_ptr<State>& st, std::uint64_t id) {
+    if (id != st->wait_id) return;
+    st->wake = Stream::never;
+    if (st->control == nullptr || st->deadline == Stream::never) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < st->deadline) {
+      wait(st, std::min(st->deadline, now + st->tick));
+      return;
+    }
+    st->expired = true;
+    error_code ignored;
+    if (st->control->client != nullptr) st->control->client->cancel(ignored);
+    if (st->control->upstream != nullptr) st->control->upstream->cancel(ignored);
+  }
+
+  std::shared_ptr<State> state_;
+};
+
 // What a session shares with its sub-coroutines, each awaited at once (STYLE section 5).
 struct SessionContext {
   Stream& client;
@@ -72,27 +167,33 @@ struct SessionContext {
   Worker* worker;
   SessionControl* control;
   const ListenerContext& listener;
+  Watchdog& watchdog;
+  // The configuration in force, taken once per exchange (Runtime::generation() locks a mutex shared by
+  // every worker); an exchange keeps its own copy until it ends.
+  std::shared_ptr<const Generation> generation;
   std::string client_address;
   std::optional<InterceptedTarget> intercepted;
 };
 
-asio::awaitable<error_code> read_more(Stream& stream, beast::flat_buffer& buffer) {
-  auto [ec, n] = co_await stream.read_some(buffer.prepare(read_chunk_bytes));
+// Reads what is there (up to max_bytes) into `buffer`, bounded by the watchdog's current deadline.
+// A plain stream is read through its socket directly: the session never arms a Stream (the watchdog does
+// the timing), so Stream::read_some would only add a coroutine frame per read.
+asio::awaitable<error_code> read_more(Stream& stream, beast::flat_buffer& buffer, const Watchdog& watchdog,
+                                      std::size_t max_bytes = read_chunk_bytes) {
+  error_code ec;
+  std::size_t n = 0;
+  if (stream.is_tls()) {
+    std::tie(ec, n) = co_await stream.read_some(buffer.prepare(max_bytes));
+  } else {
+    std::tie(ec, n) = co_await stream.socket().async_read_some(buffer.prepare(max_bytes), use_nothrow);
+  }
   buffer.commit(n);
-  co_return ec;
+  co_return watchdog.timed(ec);
 }
 
-// Like read_more, but bounded by a deadline that cancels the read instead of closing the socket, so the 408
-// can still be sent. Expiry -> beast::error::timeout.
-asio::awaitable<error_code> read_more_before(Stream& stream, beast::flat_buffer& buffer, Stream::time_point deadline) {
-  auto [ec, n] = co_await stream.read_some_until(buffer.prepare(read_chunk_bytes), deadline);
-  buffer.commit(n);
-  co_return ec;
-}
-
-asio::awaitable<void> close_gracefully(Stream& stream) {
+asio::awaitable<void> close_gracefully(Stream& stream, Watchdog& watchdog) {
   stream.shutdown_send();
-  stream.arm(linger_time);
+  watchdog.expire_after(linger_time);
   std::array<char, 4096> sink{};
   std::size_t total = 0;
   while (total < linger_bytes) {
@@ -143,36 +244,99 @@ ReplyKind reply_kind_for_verify_result(long result) {
 
 // Writes a local reply; true when the client connection may carry another request.
 asio::awaitable<bool> send_local_reply(SessionContext& s, const LocalReply& reply, bool may_keep_alive) {
-  s.client.arm(s.runtime->generation()->settings.timeouts.idle);
+  s.watchdog.expire_after(s.generation->settings.timeouts.idle);
   const auto ec = co_await s.client.write(reply.bytes);
   co_return !ec && may_keep_alive && !reply.closes_connection;
 }
 
 enum class BodyEnd { complete, source_failed, sink_failed, malformed };
 
-// Streams one message body from `parser` (fed from `from`/`in`) to `to`, re-encoded as `out` says.
-// Body views point into `in` and are written before `in` is consumed: no copy, bounded memory.
+struct Relayed {
+  BodyEnd end = BodyEnd::complete;
+  bool wrote_any = false;  // false: not even the prefix went out, so the caller may still answer instead
+};
+
+// What relay_body has parsed from one read and not yet written: a head, body views, chunk framing, the last
+// chunk. They go out in one gathered write (a small response is one sendmsg, not one per piece; profile:
+// a send costs ~6% of an exchange on loopback). The views point into the source buffer, whose bytes stay in
+// place after consume() (it only moves the read position) until the next read, which comes after a flush.
+class GatherWrite {
+ public:
+  // Within Asio's 64 buffers per writev, and small enough that relay_body's coroutine frame stays in
+  // malloc's per-thread cache (a frame over ~1 KiB took the slow path on every exchange: bench profile).
+  static constexpr std::size_t max_pieces = 16;
+
+  [[nodiscard]] bool has_room_for_chunk() const noexcept {
+    return count_ + 3 <= max_pieces && headers_used_ < headers_.size();
+  }
+  [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+  void add(std::string_view bytes) noexcept {
+    if (!bytes.empty()) pieces_[count_++] = asio::buffer(bytes.data(), bytes.size());
+  }
+  void add_chunk(std::string_view body) noexcept {
+    const auto header = format_chunk_header(body.size(), headers_[headers_used_++]);
+    add(header);
+    add(body);
+    add(crlf);
+  }
+  [[nodiscard]] std::span<const asio::const_buffer> pieces() const noexcept { return {pieces_.data(), count_}; }
+  void clear() noexcept {
+    count_ = 0;
+    headers_used_ = 0;
+  }
+
+ private:
+  std::array<asio::const_buffer, max_pieces> pieces_{};
+  std::array<ChunkHeaderBuffer, max_pieces / 3> headers_{};
+  std::size_t count_ = 0;
+  std::size_t headers_used_ = 0;
+};
+
+asio::awaitable<bool> write_pending(GatherWrite& pending, Stream& to, Watchdog& watchdog,
+                                    std::chrono::milliseconds idle, bool& wrote_any) {
+  if (pending.empty()) co_return true;
+  watchdog.expire_after(idle);
+  const auto pieces = pending.pieces();
+  error_code ec;
+  if (!to.is_tls()) {
+    // Never armed (see read_more): the socket directly, one frame less per write.
+    std::size_t n = 0;
+    std::tie(ec, n) = co_await asio::async_write(to.socket(), pieces, use_nothrow);
+  } else if (pieces.size() == 1) {
+    ec = co_await to.write(std::string_view(static_cast<const char*>(pieces[0].data()), pieces[0].size()));
+  } else {
+    ec = co_await to.write(pieces);
+  }
+  pending.clear();
+  wrote_any = true;
+  co_return !ec;
+}
+
+// Streams one message body from `parser` (fed from `from`/`in`) to `to`, re-encoded as `out` says, after
+// `prefix` (a head, or nothing). Body views point into `in` and are written before `in` is read into again:
+// no copy, bounded memory. Pieces of a message that turns out malformed, or whose source fails, are not
+// written after the last complete read.
 template <class Parser>
-asio::awaitable<BodyEnd> relay_body(Parser& parser, Stream& from, beast::flat_buffer& in, Stream& to, OutBody out,
-                                    std::chrono::milliseconds idle) {
+asio::awaitable<Relayed> relay_body(Parser& parser, Stream& from, beast::flat_buffer& in, Stream& to, OutBody out,
+                                    Watchdog& watchdog, std::chrono::milliseconds idle, std::string_view prefix = {}) {
+  GatherWrite pending;
+  Relayed r;
+  pending.add(prefix);
+  std::string last;  // the last chunk and trailers: lives until flushed
   for (;;) {
     auto step = parser.feed(view_of(in));
     switch (step.event) {
       case ParseEvent::body: {
         if (!step.body.empty()) {
-          to.arm(idle);
-          error_code ec;
-          if (out == OutBody::chunked) {
-            ChunkHeaderBuffer header_buffer;
-            const auto header = format_chunk_header(step.body.size(), header_buffer);
-            const std::array<asio::const_buffer, 3> pieces{asio::buffer(header.data(), header.size()),
-                                                           asio::buffer(step.body.data(), step.body.size()),
-                                                           asio::buffer(crlf.data(), crlf.size())};
-            ec = co_await to.write(std::span<const asio::const_buffer>(pieces));
-          } else {
-            ec = co_await to.write(step.body);
+          if (!pending.has_room_for_chunk() && !co_await write_pending(pending, to, watchdog, idle, r.wrote_any)) {
+            r.end = BodyEnd::sink_failed;
+            co_return r;
           }
-          if (ec) co_return BodyEnd::sink_failed;
+          if (out == OutBody::chunked) {
+            pending.add_chunk(step.body);
+          } else {
+            pending.add(step.body);
+          }
         }
         in.consume(step.consumed);
         break;
@@ -180,46 +344,78 @@ asio::awaitable<BodyEnd> relay_body(Parser& parser, Stream& from, beast::flat_bu
       case ParseEvent::message_complete: {
         in.consume(step.consumed);
         if (out == OutBody::chunked) {
-          std::string last;
           append_last_chunk(&parser.trailers(), last);
-          to.arm(idle);
-          if (co_await to.write(last)) co_return BodyEnd::sink_failed;
+          pending.add(last);
         }
-        co_return BodyEnd::complete;
+        if (!co_await write_pending(pending, to, watchdog, idle, r.wrote_any)) r.end = BodyEnd::sink_failed;
+        co_return r;
       }
       case ParseEvent::error:
         in.consume(step.consumed);
-        co_return BodyEnd::malformed;
+        r.end = BodyEnd::malformed;
+        co_return r;
       case ParseEvent::head:
         // A second head inside a body cannot happen: the parser stops at message_complete.
         in.consume(step.consumed);
-        co_return BodyEnd::malformed;
+        r.end = BodyEnd::malformed;
+        co_return r;
       case ParseEvent::need_more: {
         in.consume(step.consumed);
-        from.arm(idle);
-        const auto ec = co_await read_more(from, in);
+        // Before reading: the pending views point into `in`, and the peer may wait for them.
+        if (!co_await write_pending(pending, to, watchdog, idle, r.wrote_any)) {
+          r.end = BodyEnd::sink_failed;
+          co_return r;
+        }
+        watchdog.expire_after(idle);
+        const auto ec = co_await read_more(from, in, watchdog);
         if (ec == asio::error::eof) {
           auto end = parser.finish();
           if (end.event == ParseEvent::message_complete) {
             if (out == OutBody::chunked) {
-              std::string last;
               append_last_chunk(nullptr, last);
-              to.arm(idle);
-              if (co_await to.write(last)) co_return BodyEnd::sink_failed;
+              pending.add(last);
             }
-            co_return BodyEnd::complete;
+            if (!co_await write_pending(pending, to, watchdog, idle, r.wrote_any)) r.end = BodyEnd::sink_failed;
+            co_return r;
           }
-          co_return BodyEnd::source_failed;
+          r.end = BodyEnd::source_failed;
+          co_return r;
         }
-        if (ec) co_return BodyEnd::source_failed;
+        if (ec) {
+          r.end = BodyEnd::source_failed;
+          co_return r;
+        }
         break;
       }
     }
   }
 }
 
+// An upstream read buffer for one exchange, borrowed from the worker's spares and given back empty.
+class BufferLease {
+ public:
+  explicit BufferLease(Worker& worker) : worker_(worker) {
+    if (!worker_.spare_buffers.empty()) {
+      buffer = std::move(worker_.spare_buffers.back());
+      worker_.spare_buffers.pop_back();
+    }
+  }
+  ~BufferLease() {
+    if (worker_.spare_buffers.size() >= Worker::max_spare_buffers || buffer.capacity() > 2 * read_chunk_bytes) return;
+    buffer.clear();
+    worker_.spare_buffers.push_back(std::move(buffer));
+  }
+  BufferLease(const BufferLease&) = delete;
+  BufferLease& operator=(const BufferLease&) = delete;
+
+  beast::flat_buffer buffer;
+
+ private:
+  Worker& worker_;
+};
+
 struct UpstreamConnection {
-  std::optional<Stream> stream;
+  std::unique_ptr<Stream> stream;  // a pointer: the pool hands it over without moving the Stream
   std::string key;
   bool is_reused = false;
 };
@@ -264,7 +460,7 @@ asio::awaitable<std::optional<ReplyKind>> open_upstream(SessionContext& s, const
   up.key = upstream_key(address.key(), is_tls, tls_name);
   if (allow_pool) {
     if (auto pooled = s.worker->pool.take(up.key)) {
-      up.stream.emplace(std::move(*pooled));
+      up.stream = std::move(pooled);
       up.is_reused = true;
       s.runtime->stats().upstream_reuses.fetch_add(1, std::memory_order_relaxed);
       s.control->upstream = &up.stream->socket();
@@ -272,13 +468,14 @@ asio::awaitable<std::optional<ReplyKind>> open_upstream(SessionContext& s, const
     }
   }
   up.is_reused = false;
+  s.watchdog.disable();  // connect and TLS handshake have their own timeouts
   auto [ec, connected] = co_await connect_upstream(address, g.settings.timeouts.connect);
   if (ec) {
     s.runtime->stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
     co_return reply_kind_for_upstream_error(ec);
   }
   s.runtime->stats().upstream_connects.fetch_add(1, std::memory_order_relaxed);
-  up.stream.emplace(std::move(connected));
+  up.stream = std::make_unique<Stream>(std::move(connected));
   s.control->upstream = &up.stream->socket();
   if (is_tls) {
     if (auto kind = co_await start_upstream_tls(s, x, *up.stream, address, tls_name)) {
@@ -294,7 +491,7 @@ void release_upstream(SessionContext& s, UpstreamConnection& up, bool is_reusabl
   s.control->upstream = nullptr;
   if (!up.stream) return;
   if (is_reusable && !s.control->is_draining) {
-    s.worker->pool.give(up.key, std::move(*up.stream));
+    s.worker->pool.give(up.key, std::move(up.stream));
   } else {
     up.stream->close();
   }
@@ -325,8 +522,9 @@ asio::awaitable<bool> reply_magic_host(SessionContext& s, Exchange& x) {
 asio::awaitable<bool> intercept_connect(SessionContext& s, Exchange& x) {
   const auto& rt = *s.runtime;
   const auto& timeouts = x.generation->settings.timeouts;
-  s.client.arm(timeouts.idle);
+  s.watchdog.expire_after(timeouts.idle);
   if (co_await s.client.write(LocalReply::connection_established().bytes)) co_return false;
+  s.watchdog.disable();  // the handshake has its own timeout
   LeafSelection selection;
   selection.connect_host = x.host;
   auto ssl = rt.interception->new_client_facing(&selection);
@@ -431,8 +629,9 @@ asio::awaitable<bool> run_connect(SessionContext& s, RequestParser& parser, Exch
     co_await reply_error(s, x, *kind);
     co_return false;
   }
-  s.client.arm(g.settings.timeouts.idle);
+  s.watchdog.expire_after(g.settings.timeouts.idle);
   if (co_await s.client.write(LocalReply::connection_established().bytes)) co_return false;
+  s.watchdog.disable();  // the tunnel has its own idle timeout
   s.runtime->stats().tunnels.fetch_add(1, std::memory_order_relaxed);
   const std::string pending(view_of(s.in));
   s.in.consume(s.in.size());
@@ -483,19 +682,21 @@ TargetCheck parse_forward_target(SessionContext& s, Exchange& x) {
   return TargetCheck::ok;
 }
 
-enum class HeadResult { ok, failed, retry };
+enum class HeadResult { ok, early_hints, failed, retry };
 
-// Reads the final response head (1xx other than 101 are skipped: we answered 100-continue ourselves).
+// Reads the final response head, after rp.reset(method). A 103 Early Hints returns early_hints (rp.head() is the
+// 103; call again for what follows); other 1xx but 101 are skipped (we answered 100-continue ourselves).
+// `received_any`: bytes came back for this request (no retry then, and the idle timeout rather than first_byte).
 asio::awaitable<std::pair<HeadResult, error_code>> read_response_head(ResponseParser& rp, UpstreamConnection& up,
                                                                       beast::flat_buffer& up_in, Method method,
-                                                                      const config::Timeouts& timeouts) {
-  rp.reset(method);
-  bool received_any = false;
+                                                                      const config::Timeouts& timeouts,
+                                                                      Watchdog& watchdog, bool& received_any) {
   for (;;) {
     auto step = rp.feed(view_of(up_in));
     up_in.consume(step.consumed);
     switch (step.event) {
       case ParseEvent::head:
+        if (rp.head().status == 103) co_return std::pair{HeadResult::early_hints, error_code{}};
         if (rp.head().is_informational() && !rp.head().is_upgrade) continue;
         co_return std::pair{HeadResult::ok, error_code{}};
       case ParseEvent::message_complete:  // end of a 1xx
@@ -508,8 +709,8 @@ asio::awaitable<std::pair<HeadResult, error_code>> read_response_head(ResponsePa
       case ParseEvent::need_more:
         break;
     }
-    up.stream->arm(received_any ? timeouts.idle : timeouts.first_byte);
-    const auto ec = co_await read_more(*up.stream, up_in);
+    watchdog.expire_after(received_any ? timeouts.idle : timeouts.first_byte);
+    const auto ec = co_await read_more(*up.stream, up_in, watchdog);
     if (up_in.size() > 0) received_any = true;
     if (ec == beast::error::timeout) {
       co_return std::pair{HeadResult::failed, make_error_code(errc::upstream_first_byte_timeout)};
@@ -525,7 +726,7 @@ asio::awaitable<std::pair<HeadResult, error_code>> read_response_head(ResponsePa
 // One exchange after its request head was parsed. Returns true when the session may read another request.
 asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
   const auto& rt = *s.runtime;
-  Exchange x(rt.next_exchange_id(), rt.generation(), s.runtime.get());
+  Exchange x(rt.next_exchange_id(), s.generation, s.runtime.get());
   const auto& g = *x.generation;
   const auto& timeouts = g.settings.timeouts;
   x.client = s.client_address;
@@ -548,13 +749,8 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
         break;
       case TargetCheck::bad_request:
         co_return co_await reply_error(s, x, ReplyKind::bad_request);
-      case TargetCheck::misdirected: {
-        // TODO(tls): issue 4 -- ReplyKind::misdirected_request (421) once local_reply.* has it.
-        auto options = x.reply_options();
-        options.reason_code = "misdirected_request";
-        const auto reply = LocalReply::error(ReplyKind::bad_request, options);
-        co_return co_await send_local_reply(s, reply, false);
-      }
+      case TargetCheck::misdirected:  // tls (issue 4): 421, closes (proxy/local_reply.hpp)
+        co_return co_await reply_error(s, x, ReplyKind::misdirected_request);
     }
     if (is_loop(s, x)) co_return co_await reply_error(s, x, ReplyKind::forbidden_loop);
   }
@@ -572,33 +768,42 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
   auto options = upstream_options_for(x.request);
   options.forward_websocket = x.request.is_websocket;
   std::string head_bytes;
+  head_bytes.reserve(1024);  // one allocation from malloc's per-thread cache, not one per doubling
   if (!write_upstream_request_head(x.request, options, head_bytes)) {
     co_return co_await reply_error(s, x, ReplyKind::bad_request);
   }
 
   UpstreamConnection up;
-  beast::flat_buffer up_in;
+  BufferLease up_in_lease(*s.worker);
+  beast::flat_buffer& up_in = up_in_lease.buffer;
   ResponseParser rp(g.settings.limits);
   bool request_sent = false;
   for (int attempt = 0; attempt < 2 && !request_sent; ++attempt) {
     if (auto kind = co_await open_upstream(s, x, up, attempt == 0)) {
       co_return co_await reply_error(s, x, *kind);
     }
-    up.stream->arm(timeouts.idle);
-    if (auto ec = co_await up.stream->write(head_bytes)) {
-      release_upstream(s, up, false);
-      if (attempt == 0) continue;
-      rt.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
-      co_return co_await reply_error(s, x, ReplyKind::upstream_reset);
+    // The head goes out with the body's first bytes (one write), except on a reused connection with a
+    // body: there a failed head write can still be retried on a new connection, the body being unread.
+    const bool head_with_body = !has_body || !up.is_reused;
+    if (!head_with_body) {
+      s.watchdog.expire_after(timeouts.idle);
+      if (auto ec = co_await up.stream->write(head_bytes)) {
+        release_upstream(s, up, false);
+        if (attempt == 0) continue;
+        rt.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        co_return co_await reply_error(s, x, ReplyKind::upstream_reset);
+      }
     }
     if (wants_continue && has_body) {
-      s.client.arm(timeouts.idle);
+      s.watchdog.expire_after(timeouts.idle);
       if (co_await s.client.write(LocalReply::continue_100().bytes)) {
         release_upstream(s, up, false);
         co_return false;
       }
     }
-    const auto body_end = co_await relay_body(parser, s.client, s.in, *up.stream, options.body, timeouts.idle);
+    const auto body_end = (co_await relay_body(parser, s.client, s.in, *up.stream, options.body, s.watchdog,
+                                               timeouts.idle, head_with_body ? head_bytes : std::string_view{}))
+                              .end;
     if (body_end == BodyEnd::malformed) {
       release_upstream(s, up, false);
       rt.stats().malformed_requests.fetch_add(1, std::memory_order_relaxed);
@@ -612,12 +817,30 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
     }
     if (body_end == BodyEnd::sink_failed) {
       release_upstream(s, up, false);
-      if (attempt == 0 && up.is_reused && !has_body) continue;
+      if (attempt == 0 && !has_body) continue;  // only the head was lost: send it on a new connection
       rt.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
       co_await send_local_reply(s, LocalReply::error(ReplyKind::upstream_reset, x.reply_options()), false);
       co_return false;
     }
-    auto [result, ec] = co_await read_response_head(rp, up, up_in, x.request.method, timeouts);
+    bool received_any = false;
+    rp.reset(x.request.method);
+    auto [result, ec] =
+        co_await read_response_head(rp, up, up_in, x.request.method, timeouts, s.watchdog, received_any);
+    for (int hints = 0; result == HeadResult::early_hints; ++hints) {
+      // RFC 8297: relayed as they come to an HTTP/1.1 client (never to HTTP/1.0, RFC 9110 section 15.2); a
+      // flood of them from the origin is bounded, the rest are skipped.
+      if (x.request.version >= 11 && hints < max_early_hints) {
+        std::string hint_bytes;
+        write_informational_head(rp.head(), hint_bytes);
+        s.watchdog.expire_after(timeouts.idle);
+        if (co_await s.client.write(hint_bytes)) {
+          release_upstream(s, up, false);
+          co_return false;
+        }
+      }
+      std::tie(result, ec) =
+          co_await read_response_head(rp, up, up_in, x.request.method, timeouts, s.watchdog, received_any);
+    }
     if (result == HeadResult::retry && !has_body && attempt == 0) {
       release_upstream(s, up, false);
       up_in.consume(up_in.size());
@@ -646,11 +869,12 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
     copts.client_version = x.request.version;
     std::string head;
     write_client_response_head(*x.response, copts, head);
-    s.client.arm(timeouts.idle);
+    s.watchdog.expire_after(timeouts.idle);
     if (co_await s.client.write(head)) {
       release_upstream(s, up, false);
       co_return false;
     }
+    s.watchdog.disable();  // the tunnel has its own idle timeout
     rt.stats().tunnels.fetch_add(1, std::memory_order_relaxed);
     const std::string client_pending(view_of(s.in));
     const std::string upstream_pending(view_of(up_in));
@@ -664,17 +888,23 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
   const bool client_keep_alive = x.request.keep_alive && !s.control->is_draining && !x.request.is_upgrade;
   auto copts = client_options_for(*x.response, x.request.method, x.request.version, client_keep_alive);
   std::string head;
+  head.reserve(1024);
   write_client_response_head(*x.response, copts, head);
-  s.client.arm(timeouts.idle);
-  if (co_await s.client.write(head)) {
-    release_upstream(s, up, false);
-    co_return false;
-  }
-  const auto end = co_await relay_body(rp, *up.stream, up_in, s.client, copts.body, timeouts.idle);
+  // The head goes out with the first body bytes: for a small response, head and body are one write.
+  const auto relayed =
+      co_await relay_body(rp, *up.stream, up_in, s.client, copts.body, s.watchdog, timeouts.idle, head);
+  const auto end = relayed.end;
   // Reuse only after a complete, unambiguous response and nothing unsolicited behind it (issue 3).
   const bool upstream_reusable =
       end == BodyEnd::complete && rp.head().keep_alive && !rp.must_close() && up_in.size() == 0;
   release_upstream(s, up, upstream_reusable);
+  if (end != BodyEnd::complete && !relayed.wrote_any && end != BodyEnd::sink_failed) {
+    // Not a byte of this response reached the client yet: say what happened rather than just closing.
+    rt.stats().upstream_errors.fetch_add(1, std::memory_order_relaxed);
+    const auto kind = end == BodyEnd::malformed ? ReplyKind::upstream_bad_response : ReplyKind::upstream_reset;
+    co_await send_local_reply(s, LocalReply::error(kind, x.reply_options()), false);
+    co_return false;
+  }
   if (end != BodyEnd::complete) co_return false;  // the client cannot tell a truncated body otherwise
   co_return copts.keep_alive&& copts.body != OutBody::close_delimited;
 }
@@ -682,10 +912,10 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
 enum class HeadRead { ok, closed, replied };
 
 asio::awaitable<HeadRead> read_request_head(SessionContext& s, RequestParser& parser) {
-  const auto& g = *s.runtime->generation();
-  const auto limit = g.settings.timeouts.client_head;
-  // One deadline for the whole head, however many reads it takes (slowloris).
-  const auto deadline = limit.count() > 0 ? std::chrono::steady_clock::now() + limit : Stream::never;
+  const auto& g = *s.generation;
+  // One deadline for the whole head, however many reads it takes (slowloris); set when a second read is
+  // needed (the first came with the session's keep-alive wait).
+  bool has_deadline = false;
   for (;;) {
     auto step = parser.feed(view_of(s.in));
     s.in.consume(step.consumed);
@@ -698,7 +928,11 @@ asio::awaitable<HeadRead> read_request_head(SessionContext& s, RequestParser& pa
       co_await send_local_reply(s, reply, false);
       co_return HeadRead::replied;
     }
-    const auto ec = co_await read_more_before(s.client, s.in, deadline);
+    if (!has_deadline) {
+      s.watchdog.expire_after(g.settings.timeouts.client_head);
+      has_deadline = true;
+    }
+    const auto ec = co_await read_more(s.client, s.in, s.watchdog);
     if (ec == beast::error::timeout) {
       s.runtime->stats().client_head_timeouts.fetch_add(1, std::memory_order_relaxed);
       ReplyOptions options;
@@ -716,8 +950,8 @@ asio::awaitable<bool> accept_gateway_tls(SessionContext& s) {
   const auto& rt = *s.runtime;
   tls::SslPtr ssl(SSL_new(s.listener.tls->native_handle()));
   if (!ssl) co_return false;
-  const auto ec = co_await s.client.start_tls(std::move(ssl), Stream::Role::server,
-                                              rt.generation()->settings.timeouts.tls_handshake);
+  const auto ec =
+      co_await s.client.start_tls(std::move(ssl), Stream::Role::server, s.generation->settings.timeouts.tls_handshake);
   if (ec) {
     rt.stats().client_tls_failures.fetch_add(1, std::memory_order_relaxed);
     co_return false;
@@ -740,14 +974,24 @@ asio::awaitable<void> run_session(beast::tcp_stream connection, std::shared_ptr<
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   }
-  SessionContext s{client, in, runtime, worker, control, listener, address.to_string(), std::nullopt};
+  auto generation = runtime->generation();
+  const auto& t = generation->settings.timeouts;
+  auto tick = std::chrono::milliseconds::max();
+  for (const auto timeout : {t.client_head, t.keepalive, t.idle, t.first_byte}) {
+    if (timeout.count() > 0) tick = std::min(tick, timeout);
+  }
+  if (tick == std::chrono::milliseconds::max()) tick = std::chrono::seconds(60);  // every timeout disabled
+  Watchdog watchdog(client.socket().get_executor(), control, tick);
+  SessionContext s{
+      client,      in, runtime, worker, control, listener, watchdog, std::move(generation), address.to_string(),
+      std::nullopt};
 
-  if (!runtime->generation()->client_acl.allows(s.client_address)) {
+  if (!s.generation->client_acl.allows(s.client_address)) {
     runtime->stats().connections_refused_acl.fetch_add(1, std::memory_order_relaxed);
     ReplyOptions options;
     options.keep_alive = false;
     co_await send_local_reply(s, LocalReply::error(ReplyKind::forbidden_client, options), false);
-    co_await close_gracefully(client);
+    co_await close_gracefully(client, watchdog);
     co_return;
   }
   if (listener.tls && !co_await accept_gateway_tls(s)) {
@@ -762,16 +1006,21 @@ asio::awaitable<void> run_session(beast::tcp_stream connection, std::shared_ptr<
     control->is_idle = true;
     if (in.size() == 0) {
       if (control->is_draining) break;
-      in.shrink_to_fit();  // nothing buffered while idle
-      const auto& t = runtime->generation()->settings.timeouts;
-      const bool readable = co_await client.wait_readable(is_first ? t.client_head : t.keepalive);
-      if (!readable || control->is_draining) {
+      // While idle the connection holds only a small buffer (issue 3: memory per idle connection), and
+      // reading into it at once is the wait: a read that finds the request there costs one recv, where a
+      // readiness wait first cost an epoll_ctl and then the read.
+      if (in.capacity() > idle_read_bytes) in.shrink_to_fit();
+      const auto& timeouts = s.generation->settings.timeouts;
+      watchdog.expire_after(is_first ? timeouts.client_head : timeouts.keepalive);
+      const auto read_ec = co_await read_more(client, in, watchdog, idle_read_bytes);
+      if (read_ec || control->is_draining) {
         close_softly = false;
         break;
       }
     }
     control->is_idle = false;
-    RequestParser parser(runtime->generation()->settings.limits);
+    s.generation = runtime->generation();  // a reload applies from the next request on
+    RequestParser parser(s.generation->settings.limits);
     const auto head = co_await read_request_head(s, parser);
     if (head != HeadRead::ok) {
       close_softly = head == HeadRead::replied;
@@ -786,7 +1035,7 @@ asio::awaitable<void> run_session(beast::tcp_stream connection, std::shared_ptr<
   }
   control->is_idle = true;
   if (close_softly && client.is_open()) {
-    co_await close_gracefully(client);
+    co_await close_gracefully(client, watchdog);
   } else {
     client.close();
   }

@@ -176,10 +176,44 @@ def markdown(results, meta):
     for name, r in results.items():
         if not name.startswith("_") and "idle_kib_per_connection" in r:
             lines.append(f"| {name} | {r['idle_kib_per_connection']:.1f} |")
+    sys_rows = [(n, r["syscalls"]) for n, r in results.items() if not n.startswith("_") and "syscalls" in r]
+    if sys_rows:
+        lines += ["", "System calls per exchange (strace -c -f, small responses; strace slows the target, "
+                  "only the counts matter):", ""]
+        for name, sc in sys_rows:
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in sc["by_call"].items())
+            lines.append(f"- {name}: **{sc['per_exchange']:.2f}** ({parts})")
     if results.get("_ratios"):
         lines += ["", "Ratios (consentgate / peer, same run):", ""]
         lines += [f"- {k}: {v:.2f}x" for k, v in results["_ratios"].items()]
     return "\n".join(lines) + "\n"
+
+
+def count_syscalls(t, origin_port, seconds, tmp):
+    """System calls per exchange of target `t`'s process tree (all threads) during a small-response wrk run.
+    strace slows the target a lot: only the per-exchange counts mean something, not the rate."""
+    out = os.path.join(tmp, f"{t.name}.strace")
+    cmd = ["strace", "-c", "-f", "-o", out]
+    for pid in process_tree(t.proc.pid):
+        cmd += ["-p", str(pid)]
+    tracer = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.0)  # attached before the load starts
+    url = f"http://127.0.0.1:{origin_port}/small"
+    env = {"COOKIE": COOKIE, "TARGET_URL": url, "TARGET_PATH": "/small"}
+    script = os.path.join(HERE, "absolute.lua" if t.absolute else "origin.lua")
+    r = run_wrk(t.port, script, env, seconds, 64)
+    os.killpg(tracer.pid, signal.SIGINT)  # detaches and writes the summary
+    tracer.wait(timeout=30)
+    by_call = {}
+    with open(out) as f:
+        for line in f:
+            fields = line.split()
+            # "% time seconds usecs/call calls [errors] syscall"
+            if len(fields) >= 5 and fields[0][0].isdigit() and fields[-1] != "total":
+                by_call[fields[-1]] = int(fields[3])
+    n = max(r["requests"], 1)
+    ranked = dict(sorted(((k, v / n) for k, v in by_call.items() if v / n >= 0.01), key=lambda kv: -kv[1]))
+    return {"requests": r["requests"], "per_exchange": sum(by_call.values()) / n, "by_call": ranked}
 
 
 class Target:
@@ -269,8 +303,6 @@ def variant_config(tmp, name, extra_yaml):
     """config/default.yaml with `extra_yaml` merged in (policy paths made absolute), for what-if runs."""
     import yaml
     cfg = load_default_config()
-    cfg["policies"] = [p if os.path.isabs(p) else os.path.join(os.path.dirname(base), p)
-                       for p in cfg.get("policies", [])]
     deep_merge(cfg, yaml.safe_load(extra_yaml) or {})
     path = os.path.join(tmp, f"{name}.yaml")
     with open(path, "w") as f:
@@ -352,6 +384,12 @@ def main():
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=YAML",
                     help="also run consentgate with this YAML merged into its config (repeatable), e.g. "
                          "pool128='{limits: {upstream_pool_per_host: 128}}'")
+    ap.add_argument("--baseline", action="append", default=[], metavar="NAME=BINARY",
+                    help="also run another consentgate binary (e.g. a build of main before a change) in the "
+                         "same run, as consentgate-NAME (repeatable)")
+    ap.add_argument("--syscalls", type=int, default=0, metavar="SECONDS",
+                    help="after the load runs, count system calls per exchange (strace -c -f) of each "
+                         "consentgate and of nginx-reverse during a small-response wrk run of SECONDS")
     ap.add_argument("--perf", help="perf record -g consentgate during its first small-response run, into this file")
     args = ap.parse_args()
     meta = {"machine": machine(), "command": " ".join(sys.argv)}
@@ -371,6 +409,9 @@ def main():
                 name, _, extra = spec.partition("=")
                 targets.append(start_consentgate(tmp, args.consentgate, origin.port, f"consentgate-{name}",
                                                  variant_config(tmp, name, extra)))
+            for spec in args.baseline:
+                name, _, binary = spec.partition("=")
+                targets.append(start_consentgate(tmp, binary, origin.port, f"consentgate-{name}"))
         targets += start_peers(tmp, origin.port, args.peers.split(","))
         for t in targets[1:]:
             if not wait_port(t.port):
@@ -401,6 +442,13 @@ def main():
                 print(f"{size:5} {t.name:14} {med['rps']:9.0f} req/s  p50 {med['p50_ms']:6.2f} ms  "
                       f"p99 {med['p99_ms']:6.2f} ms  cpu {med['cpu_s_per_10k']:.3f} s/10k  "
                       f"non-2xx {med['non_2xx']:.0f}", flush=True)
+        if args.syscalls > 0:
+            for t in targets:
+                if t.name.startswith("consentgate") or t.name == "nginx-reverse":
+                    sc = count_syscalls(t, origin.port, args.syscalls, tmp)
+                    results.setdefault(t.name, {})["syscalls"] = sc
+                    print(f"sys   {t.name:14} {sc['per_exchange']:.2f} syscalls per exchange "
+                          f"({', '.join(f'{k} {v:.2f}' for k, v in sc['by_call'].items())})", flush=True)
         for t in targets:
             if t.name in ("direct",) or args.idle <= 0:
                 continue
@@ -421,15 +469,17 @@ def main():
     finally:
         for t in targets:
             stop(t.proc)
-    cg = results.get("consentgate", {})
     ratios = {}
-    for size in ("small", "large"):
-        for peer in ("squid", "nginx-reverse", "tinyproxy", "privoxy"):
-            if peer in results and size in cg and size in results[peer]:
-                p, c = results[peer][size], cg[size]
-                ratios[f"{size}: req/s vs {peer}"] = c["rps"] / p["rps"]
-                ratios[f"{size}: CPU per request vs {peer}"] = c["cpu_s_per_10k"] / p["cpu_s_per_10k"]
-                ratios[f"{size}: p99 vs {peer}"] = c["p99_ms"] / p["p99_ms"]
+    for cg_name in [n for n in results if n.startswith("consentgate")]:
+        cg = results[cg_name]
+        label = "" if cg_name == "consentgate" else f"{cg_name} "
+        for size in ("small", "large"):
+            for peer in ("squid", "nginx-reverse", "tinyproxy", "privoxy"):
+                if peer in results and size in cg and size in results[peer]:
+                    p, c = results[peer][size], cg[size]
+                    ratios[f"{label}{size}: req/s vs {peer}"] = c["rps"] / p["rps"]
+                    ratios[f"{label}{size}: CPU per request vs {peer}"] = c["cpu_s_per_10k"] / p["cpu_s_per_10k"]
+                    ratios[f"{label}{size}: p99 vs {peer}"] = c["p99_ms"] / p["p99_ms"]
     results["_ratios"] = ratios
     print("\n# ratios (consentgate / peer)\n" + "\n".join(f"{k}: {v:.2f}x" for k, v in ratios.items()))
     meta["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()

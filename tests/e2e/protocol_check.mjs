@@ -1,17 +1,17 @@
 // Raw-socket checks of what consentgate relays between an origin and a client beyond heads and bodies
 // (issue 3: "trailers and 103 to clients"): response trailers, and 103 Early Hints.
 //
-//   node protocol_check.mjs --consentgate PATH [--expect-early-hints] [--verbose]
+//   node protocol_check.mjs --consentgate PATH [--no-early-hints] [--verbose]
 //
 // A raw origin on loopback answers every request with a 103 Early Hints (two Link preloads, one to a
 // tracker host, plus a Set-Cookie that must never reach a client through a 1xx) and then a chunked 200
 // with a Server-Timing trailer. consentgate runs with --connect-to pins; clients are raw sockets, so what
 // is asserted is the bytes on the wire.
 //
-// Early Hints are not relayed yet (the session skips every 1xx but 101): without --expect-early-hints
-// their absence is reported as PENDING and does not fail; with it (once the session relays them), the
-// 103 must arrive before the 200 to an HTTP/1.1 client, keep its Link fields, carry no Set-Cookie, and
-// never reach an HTTP/1.0 client (RFC 9110 section 15.2).
+// Early Hints: the 103 must arrive before the 200 to an HTTP/1.1 client, keep its Link fields, carry no
+// Set-Cookie, and never reach an HTTP/1.0 client (RFC 9110 section 15.2). --no-early-hints (for builds older
+// than the relay) reports their absence as PENDING instead of failing; --expect-early-hints, the former
+// opt-in, is still accepted and is now the default.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -21,11 +21,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
-const args = { consentgate: '', expectEarlyHints: false, verbose: false };
+const args = { consentgate: '', expectEarlyHints: true, verbose: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--consentgate') args.consentgate = process.argv[++i];
   else if (a === '--expect-early-hints') args.expectEarlyHints = true;
+  else if (a === '--no-early-hints') args.expectEarlyHints = false;
   else if (a === '--verbose') args.verbose = true;
   else throw new Error(`unknown argument ${a}`);
 }
@@ -116,7 +117,7 @@ try {
   check(/\r\n0\r\nServer-Timing: db;dur=53\r\n\r\n$/.test(v11), 'HTTP/1.1 client: the Server-Timing trailer is relayed after the last chunk');
   const hints = finalAt > 0 ? v11.slice(0, finalAt) : '';
   if (!hints.startsWith('HTTP/1.1 103')) {
-    (args.expectEarlyHints ? (w) => check(false, w) : pending)('HTTP/1.1 client: the 103 Early Hints reach the client before the 200 (the session skips 1xx today)');
+    (args.expectEarlyHints ? (w) => check(false, w) : pending)('HTTP/1.1 client: the 103 Early Hints reach the client before the 200');
   } else {
     check(hints.includes('Link: </static/site.css>; rel=preload; as=style\r\n'), '103: the first-party preload Link is kept');
     check(!/^Set-Cookie:/im.test(hints), '103: no Set-Cookie in an informational response');

@@ -4,8 +4,10 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "core_test_support.hpp"
 
@@ -141,4 +143,46 @@ TEST_CASE("SIGHUP with a broken policy keeps the running one", "[proxy][core][in
   proxy.signal(SIGHUP);
   REQUIRE(proxy.wait_for_stderr("configuration reloaded"));
   CHECK(fetch(proxy, "http://www.google-analytics.com/collect", from_site).out.rfind("HTTP/1.1 200", 0) == 0);
+}
+
+TEST_CASE("SIGHUP with a new log path moves the decision log; a new listen address needs a restart",
+          "[proxy][core][integration][consent]") {
+  TestOrigin origin;
+  ProxyProcess proxy(options_for(origin.port()));
+  const std::vector<std::string> from_site{"-H", "Referer: http://news.example/"};
+  CHECK(fetch(proxy, "http://www.google-analytics.com/collect", from_site).out.rfind("HTTP/1.1 204", 0) == 0);
+  REQUIRE(proxy.wait_for_log("www.google-analytics.com"));
+  const auto settings_path = proxy.dir() / "settings.yaml";
+  std::string settings;
+  {
+    std::ifstream in(settings_path);
+    settings.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto moved = proxy.dir() / "moved.log";
+  const auto old_log = "log: " + proxy.log_path().string() + "\n";
+  const auto at = settings.find(old_log);
+  REQUIRE(at != std::string::npos);
+  settings.replace(at, old_log.size(), "log: " + moved.string() + "\n");
+  const auto listen_at = settings.find("listen: 127.0.0.1:0\n");
+  REQUIRE(listen_at != std::string::npos);
+  settings.replace(listen_at, 20, "listen: 127.0.0.1:1\n");
+  {
+    std::ofstream out(settings_path, std::ios::trunc);
+    out << settings;
+  }
+  proxy.signal(SIGHUP);
+  REQUIRE(proxy.wait_for_stderr("configuration reloaded"));
+  CHECK(proxy.stderr_text().find("listen: 127.0.0.1:0 -> 127.0.0.1:1 needs restart") != std::string::npos);
+  // Still serving on the address it had, and logging to the new file only.
+  CHECK(fetch(proxy, "http://www.doubleclick.net/pixel", from_site).out.rfind("HTTP/1.1 ", 0) == 0);
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  std::string moved_text;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(moved);
+    moved_text.assign(std::istreambuf_iterator<char>(in), {});
+    if (moved_text.find("doubleclick") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(moved_text.find("doubleclick") != std::string::npos);
+  CHECK(proxy.log_text().find("doubleclick") == std::string::npos);
 }

@@ -120,6 +120,31 @@ TEST_CASE("a slow request head is cut off by one overall deadline", "[proxy][cor
   CHECK(origin.request_count() == 0);
 }
 
+TEST_CASE("idle keep-alive and silent connections are closed after their timeouts", "[proxy][core][integration]") {
+  TestOrigin origin;
+  auto options = options_for(origin.port());
+  options.timeouts_yaml =
+      "  client_head: 600ms\n  connect: 1s\n  first_byte: 2s\n  idle: 5s\n"
+      "  keepalive: 300ms\n  tunnel_idle: 5s\n  shutdown_grace: 3s\n";
+  ProxyProcess proxy(options);
+  RawClient kept(proxy.port());
+  RawClient silent(proxy.port());
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(kept.send("GET http://news.example/hello HTTP/1.1\r\nHost: news.example\r\n\r\n"));
+  CHECK(kept.read_until("hello", 3s).find("hello") != std::string::npos);
+  // Within a keep-alive wait a second request is still served: the deadline is per wait, not per session.
+  REQUIRE(kept.send("GET http://news.example/hello HTTP/1.1\r\nHost: news.example\r\n\r\n"));
+  kept.clear();
+  CHECK(kept.read_until("hello", 3s).find("hello") != std::string::npos);
+  CHECK(kept.wait_closed(3s));
+  CHECK(silent.wait_closed(3s));
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took >= 550ms);  // the silent one waited its client_head (600 ms)
+  CHECK(took < 2500ms);
+  CHECK(silent.buffered().empty());  // nothing asked, nothing answered
+  CHECK(origin.request_count() == 2);
+}
+
 TEST_CASE("a large response streams through with small proxy memory", "[proxy][core][integration]") {
   TestOrigin origin;
   ProxyProcess proxy(options_for(origin.port()));

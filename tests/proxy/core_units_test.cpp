@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "proxy/errors.hpp"
+#include "proxy/runtime.hpp"
 #include "proxy/server.hpp"
 #include "proxy/upstream_pool.hpp"
 
@@ -59,33 +60,33 @@ struct SocketPair {
 TEST_CASE("the upstream pool hands back a live idle connection once", "[proxy][core]") {
   SocketPair pair;
   UpstreamPool pool(4, 8, 10s);
-  pool.give("a:80", Stream(std::move(pair.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(pair.client)));
   CHECK(pool.idle_count() == 1);
-  CHECK_FALSE(pool.take("b:80"));
+  CHECK(pool.take("b:80") == nullptr);
   auto taken = pool.take("a:80");
   REQUIRE(taken);
   CHECK(taken->socket().is_open());
   CHECK(pool.reused() == 1);
-  CHECK_FALSE(pool.take("a:80"));
+  CHECK(pool.take("a:80") == nullptr);
 }
 
 TEST_CASE("the upstream pool never hands out a connection the origin closed", "[proxy][core]") {
   SocketPair pair;
   UpstreamPool pool(4, 8, 10s);
-  pool.give("a:80", Stream(std::move(pair.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(pair.client)));
   pair.server.close();
   std::this_thread::sleep_for(20ms);  // loopback delivers the FIN at once; margin for a loaded machine
-  CHECK_FALSE(pool.take("a:80"));
+  CHECK(pool.take("a:80") == nullptr);
   CHECK(pool.idle_count() == 0);
 }
 
 TEST_CASE("the upstream pool discards a connection with stray bytes waiting", "[proxy][core]") {
   SocketPair pair;
   UpstreamPool pool(4, 8, 10s);
-  pool.give("a:80", Stream(std::move(pair.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(pair.client)));
   boost::asio::write(pair.server, boost::asio::buffer(std::string("HTTP/1.1 200 OK\r\n\r\n")));
   std::this_thread::sleep_for(20ms);
-  CHECK_FALSE(pool.take("a:80"));
+  CHECK(pool.take("a:80") == nullptr);
 }
 
 TEST_CASE("the upstream pool keeps at most per_host connections per key and total overall", "[proxy][core]") {
@@ -93,19 +94,36 @@ TEST_CASE("the upstream pool keeps at most per_host connections per key and tota
   SocketPair p2;
   SocketPair p3;
   UpstreamPool pool(2, 2, 10s);
-  pool.give("a:80", Stream(std::move(p1.client)));
-  pool.give("a:80", Stream(std::move(p2.client)));
-  pool.give("a:80", Stream(std::move(p3.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(p1.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(p2.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(p3.client)));
   CHECK(pool.idle_count() == 2);
   SocketPair p4;
-  pool.give("b:80", Stream(std::move(p4.client)));
+  pool.give("b:80", std::make_unique<Stream>(std::move(p4.client)));
   CHECK(pool.idle_count() == 2);
-  CHECK(pool.take("b:80"));
+  CHECK(pool.take("b:80") != nullptr);
 }
 
 TEST_CASE("a disabled pool keeps nothing", "[proxy][core]") {
   SocketPair pair;
   UpstreamPool pool(0, 0, 10s);
-  pool.give("a:80", Stream(std::move(pair.client)));
+  pool.give("a:80", std::make_unique<Stream>(std::move(pair.client)));
   CHECK(pool.idle_count() == 0);
+}
+
+TEST_CASE("a reload names each setting that needs a restart, and only those", "[proxy][core]") {
+  consent::config::Settings before;
+  auto after = before;
+  after.mode = consent::config::Mode::report_only;  // applies at once
+  after.log = "/tmp/other.log";                     // reopened, not a restart
+  after.timeouts.idle = std::chrono::milliseconds(1234);
+  CHECK(consent::proxy::restart_only_changes(before, after).empty());
+  after.listen = "127.0.0.1:9090";
+  after.workers = 3;
+  after.limits.upstream_pool_per_host = 8;
+  after.upstream_ca = {"/etc/a.pem"};
+  const std::vector<std::string> expected{
+      "listen: 127.0.0.1:8080 -> 127.0.0.1:9090 needs restart", "workers: 0 -> 3 needs restart",
+      "limits.upstream_pool_per_host: 64 -> 8 needs restart", "upstream_ca: [] -> [/etc/a.pem] needs restart"};
+  CHECK(consent::proxy::restart_only_changes(before, after) == expected);
 }

@@ -224,3 +224,22 @@ TEST_CASE("hop-by-hop classification", "[proxy]") {
   CHECK_FALSE(is_hop_by_hop("Set-Cookie", h));
   CHECK_FALSE(is_hop_by_hop("Host", h));  // Host is not hop-by-hop: the writer regenerates it
 }
+
+TEST_CASE("103 Early Hints keep Link and CSP, lose Set-Cookie, hop-by-hop and framing fields", "[proxy]") {
+  const auto hints = parse_response(
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style\r\nSet-Cookie: id=1\r\n"
+      "set-cookie2: old=1\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\nContent-Length: 3\r\n"
+      "Content-Security-Policy: script-src 'self'\r\nLink: <http://t.example/x.js>; rel=preload; as=script\r\n\r\n");
+  std::string out;
+  write_informational_head(hints, out);
+  CHECK(out ==
+        "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style\r\n"
+        "Content-Security-Policy: script-src 'self'\r\nLink: <http://t.example/x.js>; rel=preload; as=script\r\n\r\n");
+}
+
+TEST_CASE("103 Early Hints with an empty reason keep it empty", "[proxy]") {
+  const auto hints = parse_response("HTTP/1.1 103 \r\nLink: </b.js>; rel=preload\r\n\r\n");
+  std::string out;
+  write_informational_head(hints, out);
+  CHECK(out == "HTTP/1.1 103 \r\nLink: </b.js>; rel=preload\r\n\r\n");
+}

@@ -364,3 +364,47 @@ TEST_CASE("cookie name lists are capped in count and length", "[proxy]") {
   CHECK(j["cookies"][0].get<std::string>().size() == 256 + 3);
   CHECK(j["cookies"][1] == "c1");
 }
+
+TEST_CASE("reopen_as moves the log to a new path, later lines only there", "[proxy]") {
+  const auto first = temp_log("as-first");
+  const auto second = temp_log("as-second");
+  std::string error;
+  auto log = DecisionLog::open({first.string(), 64, false}, error);
+  REQUIRE(log);
+  log->log(sample());
+  log->flush();
+  log->reopen_as(second.string());
+  CHECK(log->path() == second.string());
+  auto r = sample();
+  r.exchange_id = 9;
+  log->log(r);
+  log->flush();
+  CHECK(read_lines(first).size() == 1);
+  const auto moved = read_lines(second);
+  REQUIRE(moved.size() == 1);
+  CHECK(nlohmann::json::parse(moved[0])["exchange_id"] == 9);
+  // A plain reopen (log rotation) now reopens the new path.
+  std::filesystem::remove(second);
+  log->reopen();
+  log->log(r);
+  log->flush();
+  CHECK(read_lines(second).size() == 1);
+  CHECK(log->reopen_failures() == 0);
+  log.reset();
+  std::filesystem::remove(first);
+  std::filesystem::remove(second);
+}
+
+TEST_CASE("reopen_as to a path that cannot be opened keeps writing to the old file", "[proxy]") {
+  const auto path = temp_log("as-keep");
+  std::string error;
+  auto log = DecisionLog::open({path.string(), 64, false}, error);
+  REQUIRE(log);
+  log->reopen_as("/nonexistent-consentgate-dir/d.log");
+  log->log(sample());
+  log->flush();
+  CHECK(log->reopen_failures() == 1);
+  CHECK(read_lines(path).size() == 1);
+  log.reset();
+  std::filesystem::remove(path);
+}
