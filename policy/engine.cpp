@@ -50,6 +50,7 @@
 
 #include "policy/cookie_header.hpp"
 #include "policy/cookie_matcher.hpp"
+#include "policy/detail/email_token.hpp"
 #include "policy/domain_matcher.hpp"
 #include "policy/eu_consent.hpp"
 #include "policy/host.hpp"
@@ -67,6 +68,21 @@ constexpr std::size_t max_quoted_bytes = 96;  // patterns quoted in diagnostics 
 enum class Outcome : std::uint8_t { exempt, exempt_audience, granted, refused };  // ascending restriction
 
 enum class PatternKind : std::uint8_t { domain, cookie, url };
+
+// A domain rule's value in the host table carries its purpose next to its entry number, so that judging
+// a host read from the table's record needs no other cache line (issue 2: at 100k domains `entry_purpose`
+// was one more miss per decision). Named limit: a policy with more patterns is refused at load.
+constexpr unsigned domain_entry_bits = 24;
+constexpr std::size_t max_pattern_entries = (std::size_t{1} << domain_entry_bits) - 1;
+constexpr std::uint32_t domain_value(std::uint32_t entry, PurposeIndex purpose) noexcept {
+  return entry | std::uint32_t{purpose} << domain_entry_bits;
+}
+constexpr std::uint32_t domain_entry(std::uint32_t value) noexcept {
+  return value & ((std::uint32_t{1} << domain_entry_bits) - 1);
+}
+constexpr PurposeIndex domain_purpose(std::uint32_t value) noexcept {
+  return static_cast<PurposeIndex>(value >> domain_entry_bits);
+}
 
 struct Entry {
   std::string rule_id;  // "<tracker>/domains[i]"
@@ -287,47 +303,6 @@ Surrogate surrogate_for(const Request& r) noexcept {
   return Surrogate::no_content;
 }
 
-bool is_token_byte(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-// A long unique-looking token: one per recipient is what makes a pixel a tracker. A run of token bytes
-// qualifies when it is long enough and one of its '-'/'_'-separated pieces mixes letters and digits over
-// at least min_piece_length bytes: ids (hex, base64url, UUIDs) do, descriptive file names
-// ("newsletter-header-2024") do not.
-bool carries_token(std::string_view path_and_query, std::size_t min_length) noexcept {
-  constexpr std::size_t min_piece_length = 6;
-  std::size_t run = 0;
-  std::size_t piece = 0;
-  bool letter = false;
-  bool digit = false;
-  bool mixed = false;
-  const auto end_piece = [&] {
-    mixed = mixed || (piece >= min_piece_length && letter && digit);
-    piece = 0;
-    letter = digit = false;
-  };
-  for (char c : path_and_query) {
-    if (is_token_byte(c)) {
-      ++run;
-      if (c == '-' || c == '_') {
-        end_piece();
-        continue;
-      }
-      ++piece;
-      letter = letter || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-      digit = digit || (c >= '0' && c <= '9');
-      continue;
-    }
-    end_piece();
-    if (run >= min_length && mixed) return true;
-    run = 0;
-    mixed = false;
-  }
-  end_piece();
-  return run >= min_length && mixed;
-}
-
 // is_third_party without the Public Suffix List when the answer is certain, which is most of the time: two
 // hosts share a registrable domain only if they share a label-aligned suffix of at least two labels (a
 // single-label registrable domain is a host that is its own site, so both would be equal). Only hosts
@@ -436,9 +411,9 @@ struct Engine::Impl {
   // The most restrictive of the domain rules matching the host.
   [[nodiscard]] HostJudgement judge_host(std::string_view host, bool first_party, const ConsentState& c) const {
     HostJudgement j;
-    for (std::uint32_t e : domains.match(host)) {
-      const Outcome o = judge(hot[e].purpose, first_party, c);
-      if (!j.matched || o > j.outcome) j = {true, o, e};
+    for (std::uint32_t v : domains.match(host)) {
+      const Outcome o = judge(domain_purpose(v), first_party, c);
+      if (!j.matched || o > j.outcome) j = {true, o, domain_entry(v)};
     }
     return j;
   }
@@ -484,7 +459,7 @@ struct Engine::Impl {
     // last and only for URLs that carry a token.
     const bool plain_context = !r.has_referer || (!r.first_party.empty() && !webmail.match(r.first_party).empty());
     if (!plain_context && !mail_agents) return false;
-    if (!carries_token(r.path_and_query, doc.email.min_token_length)) return false;
+    if (!detail::carries_token(r.path_and_query, doc.email.min_token_length)) return false;
     if (!plain_context && !mail_agents->Match(re2::StringPiece(r.user_agent.data(), r.user_agent.size()), nullptr))
       return false;
     return !is_first_party();
@@ -680,7 +655,8 @@ BuildResult Engine::build(const Document& doc) {
                          quote(d.value) + " is not a domain pattern (" + *error + ")"});
         continue;
       }
-      (void)m.domains.add(d.value, add_entry(PatternKind::domain, "domains", i, canonical_domain_pattern(d.value)));
+      const std::uint32_t entry = add_entry(PatternKind::domain, "domains", i, canonical_domain_pattern(d.value));
+      (void)m.domains.add(d.value, domain_value(entry, purpose));
     }
     for (std::size_t i = 0; i < rule.cookies.size(); ++i) {
       const Located& c = rule.cookies[i];
@@ -702,6 +678,10 @@ BuildResult Engine::build(const Document& doc) {
       add_entry(PatternKind::url, "urls", i, u.value);
     }
   }
+  if (m.entries.size() > max_pattern_entries)
+    diags.push_back(unlocated("trackers", "too many domain, cookie and URL patterns (" +
+                                              std::to_string(m.entries.size()) + ", limit " +
+                                              std::to_string(max_pattern_entries) + ")"));
   m.hot.reserve(m.entries.size());
   m.entry_purpose.reserve(m.entries.size());
   for (const Entry& e : m.entries) {
@@ -824,8 +804,7 @@ Decision Engine::decide(const Request& r) const noexcept {
   Outcome best = Outcome::exempt;
   std::uint32_t best_entry = 0;
   bool refused_by_url = false;
-  const auto consider = [&](std::uint32_t e, bool from_url) {
-    const PurposeIndex p = m.entry_purpose[e];
+  const auto consider = [&](std::uint32_t e, PurposeIndex p, bool from_url) {
     const Outcome o = m.judge(p, m.audience_purposes.contains(p) && first_party(), r.consent);
     if (o == Outcome::refused && from_url) refused_by_url = true;
     if (!matched || o > best) {
@@ -837,16 +816,15 @@ Decision Engine::decide(const Request& r) const noexcept {
   // At 100k domains the host table, its records and `hot` are far larger than the caches: the slots are
   // read first, and the record and rule id they point at load while the URL patterns run (issue 2).
   DomainMatcher::Lookup lookup = m.domains.start(r.host);
-  if (const auto hint = m.domains.peek(lookup); hint && *hint < m.hot.size()) __builtin_prefetch(&m.hot[*hint]);
-  const bool url_matched = m.urls.matches(r.host, r.path_and_query);
-  for (std::uint32_t e : m.domains.finish(lookup)) consider(e, false);
-  if (url_matched) {
-    // A URL rule hit is the rare path: collecting which patterns matched allocates inside RE2 anyway.
-    // Out of memory here terminates (noexcept), which blocks nothing but leaks nothing either.
-    std::vector<std::uint32_t> hits;
-    m.urls.match(r.host, r.path_and_query, hits);
-    for (std::uint32_t e : hits) consider(e, true);
-  }
+  if (const auto hint = m.domains.peek(lookup); hint && domain_entry(*hint) < m.hot.size())
+    __builtin_prefetch(&m.hot[domain_entry(*hint)]);
+  // One pass of the URL set, asked at once which patterns match: `hits` stays unallocated unless one does
+  // (the rare path, where RE2 allocates anyway). Out of memory there terminates (noexcept), which blocks
+  // nothing but leaks nothing either.
+  std::vector<std::uint32_t> hits;
+  m.urls.match(r.host, r.path_and_query, hits);
+  for (std::uint32_t v : m.domains.finish(lookup)) consider(domain_entry(v), domain_purpose(v), false);
+  for (std::uint32_t e : hits) consider(e, m.entry_purpose[e], true);
 
   if (!matched) {
     if (m.is_email_pixel(r, first_party))

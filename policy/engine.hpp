@@ -42,8 +42,9 @@ class Engine {
   [[nodiscard]] ConsentState read_consent(const ConsentInputs& in) const noexcept;
 
   // The request decision: allow, block (with surrogate) or strip_cookies (then call filter_cookie_header).
-  // Semantics: the comment at the top of policy/engine.cpp. Allocates nothing of its own unless a URL
-  // pattern matches (RE2 reports which ones through a vector); RE2's DFA cache is bounded by max_mem.
+  // Semantics: the comment at the top of policy/engine.cpp. Allocates nothing unless the URL passes the
+  // URL patterns' literal pre-filter (RE2 then reports which patterns match through a vector); RE2's DFA
+  // cache is bounded by max_mem.
   [[nodiscard]] Decision decide(const Request& request) const noexcept;
 
   // Removes from a Cookie header the cookies whose purpose is not granted for this request. Call it for

@@ -41,8 +41,9 @@ class UrlMatcher {
   // True when some pattern matches host + path_and_query. Uses a fixed stack buffer, allocates nothing.
   [[nodiscard]] bool matches(std::string_view host, std::string_view path_and_query) const noexcept;
 
-  // Appends to `values` the value of every matching pattern, in the order added. May allocate: call it
-  // only after matches() said yes.
+  // Appends to `values` the value of every matching pattern, in the order added. Allocates only for a URL
+  // that passes the literal pre-filter (RE2 collects the matches in a set of its own), and `values` only
+  // when some pattern matches; most URLs cost one pre-filter pass.
   void match(std::string_view host, std::string_view path_and_query, std::vector<std::uint32_t>& values) const;
 
   [[nodiscard]] std::size_t size() const noexcept { return values_.size(); }

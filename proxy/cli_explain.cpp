@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -200,6 +201,7 @@ int explain(const ExplainOptions& o) {
         {"verdict", verdict_text(decision.verdict)},
         {"purpose", or_null(engine.purpose_id(decision.purpose))},
         {"rule", or_null(decision.rule_id)},
+        {"source", or_null(engine.rule_source(decision.rule_id))},
         {"reason", decision.reason},
         {"surrogate", or_null(decision.verdict == policy::Verdict::block ? surrogate_text(decision.surrogate).first
                                                                          : std::string_view{})}};
@@ -210,6 +212,7 @@ int explain(const ExplainOptions& o) {
                     {"action", r ? "remove" : "keep"},
                     {"purpose", r ? or_null(engine.purpose_id(r->purpose)) : nullptr},
                     {"rule", r ? or_null(r->rule_id) : nullptr},
+                    {"source", r ? or_null(engine.rule_source(r->rule_id)) : nullptr},
                     {"reason", r ? or_null(r->reason) : nullptr}});
     }
     auto& js = j["set_cookies"] = nlohmann::json::array();
@@ -218,6 +221,7 @@ int explain(const ExplainOptions& o) {
                     {"action", set_cookie_action_text(s.action)},
                     {"purpose", or_null(engine.purpose_id(s.purpose))},
                     {"rule", or_null(s.rule_id)},
+                    {"source", or_null(engine.rule_source(s.rule_id))},
                     {"reason", s.reason},
                     {"header", s.action == policy::SetCookieAction::cap ? nlohmann::json(s.header) : nullptr}});
     }
@@ -246,6 +250,9 @@ int explain(const ExplainOptions& o) {
   std::cout << "verdict    " << verdict_text(decision.verdict) << '\n';
   std::cout << "purpose    " << purpose_text(decision.purpose) << '\n';
   std::cout << "rule       " << (decision.rule_id.empty() ? "none" : decision.rule_id) << '\n';
+  // Where the rule comes from (own knowledge, a list and its version): what a user needs to report a wrong rule.
+  if (const std::string_view source = engine.rule_source(decision.rule_id); !source.empty())
+    std::cout << "source     " << source << '\n';
   std::cout << "reason     " << decision.reason << '\n';
   if (decision.verdict == policy::Verdict::block) {
     const auto [name, description] = surrogate_text(decision.surrogate);

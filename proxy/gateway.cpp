@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "policy/cookie_header.hpp"
 #include "policy/host.hpp"
@@ -63,68 +65,121 @@ ReplyOptions options_of(const Exchange& x) {
 }
 
 // --- Process-wide state ------------------------------------------------------------------------------
+// The consent-record log, replaced as a whole at start and on a reload that changes its settings. Sessions
+// read it through a per-thread copy refreshed when `records_epoch` moves, so the request path takes no lock.
 std::mutex records_mutex;
-std::shared_ptr<ConsentRecordLog> records_log;  // set at start by make_gateway_listeners
+std::shared_ptr<ConsentRecordLog> records_log;
+std::atomic<std::uint64_t> records_epoch{1};
 
 std::shared_ptr<ConsentRecordLog> consent_records() {
   std::lock_guard lock(records_mutex);
   return records_log;
 }
 
-// What gateway mode derives from one configuration generation, built on its first exchange.
-struct Plan {
-  ClientAcl trusted;
-  policy::PurposeSet needs_consent;  // purposes that are not exempt `always`
-  mutable std::mutex csp_mutex;
-  mutable std::unordered_map<std::string, std::shared_ptr<const std::string>> csp_cache;
-};
+// The listen text of each running listener, in make_gateway_listeners' order: a reload maps the new
+// route table onto these sockets (they are bound once; a new address needs a restart).
+std::mutex running_mutex;
+std::vector<std::string> running_listens;
 
-// Named limits: distinct CSP values kept per generation (route x site x consent combinations), and the
-// size of one value (a purpose whose hosts do not fit is left out: its trackers stay blocked).
+std::vector<std::string> running_listen_texts() {
+  std::lock_guard lock(running_mutex);
+  return running_listens;
+}
+
+// The listen text of each listener of a route table, in listener_of_routes' order.
+std::vector<std::string> listen_texts(const std::vector<config::GatewayRoute>& routes,
+                                      const std::vector<std::size_t>& listener_of) {
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < routes.size(); ++k) {
+    if (listener_of[k] == out.size()) out.push_back(routes[k].listen);
+  }
+  return out;
+}
+
+constexpr std::size_t no_listener = static_cast<std::size_t>(-1);
+
+// For each running listener, the listener of `next` with the same address (the k-th "ADDR:0" of the same
+// text maps to the k-th), or no_listener when the new table has none there.
+std::vector<std::size_t> map_running_listeners(const std::vector<std::string>& running,
+                                               const std::vector<std::string>& next) {
+  std::vector<std::size_t> out(running.size(), no_listener);
+  std::vector<bool> taken(next.size(), false);
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    for (std::size_t j = 0; j < next.size(); ++j) {
+      if (!taken[j] && next[j] == running[i]) {
+        out[i] = j;
+        taken[j] = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// Named limits: distinct CSP values kept per thread and generation (route x site x consent combinations),
+// the size of one value (a purpose whose hosts do not fit is left out: its trackers stay blocked), and the
+// consent states a thread remembers as recorded (the record log deduplicates again, over 65,536 states).
 constexpr std::size_t max_csp_cache_entries = 4096;
 constexpr std::size_t max_consent_csp_bytes = 32 * 1024;
+constexpr std::size_t max_recorded_states_per_thread = 4096;
 
-std::shared_ptr<const Plan> plan_of(const Exchange& x) {
-  static std::mutex mutex;
-  static std::weak_ptr<const Generation> key;
-  static std::shared_ptr<const Plan> plan;
-  std::lock_guard lock(mutex);
-  if (plan && key.lock() == x.generation) return plan;
-  auto fresh = std::make_shared<Plan>();
+// What gateway mode derives from one configuration generation, per worker thread: a session runs on one
+// thread, so the caches need no lock (a shared mutex cost more than the CSP it saved), and each thread
+// rebuilds its plan on its first exchange under a new generation.
+struct Plan {
+  std::shared_ptr<const Generation> generation;  // held: a freed generation's address can never match
+  ClientAcl trusted;
+  policy::PurposeSet exempt;
+  std::vector<std::size_t> listener_of;          // per route
+  std::vector<std::size_t> running_to_listener;  // per running listener; empty: identity (unit tests)
+  std::vector<std::string> origin_ports;         // per route, as ConnectAddress wants it
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> csp_cache;
+  std::string csp_key;                                            // scratch for lookups
+  std::unordered_map<std::uint64_t, std::string> consent_values;  // allowed purposes -> Consent-Purposes value
+  std::unordered_map<std::string, std::string> site_of_host;      // host -> registrable domain (PSL)
+};
+
+// Named limit: hosts whose site a thread remembers (a gateway serves a handful; Host is the visitor's).
+constexpr std::size_t max_site_cache_entries = 1024;
+
+Plan& plan_of(const Exchange& x) {
+  thread_local Plan plan;
+  if (plan.generation == x.generation) return plan;
+  plan = Plan{};
+  plan.generation = x.generation;
+  const auto& g = x.generation->settings.gateway;
   std::vector<std::string> errors;  // entries were validated by the loader
-  fresh->trusted = ClientAcl::build(x.generation->settings.gateway.trusted_proxies, errors);
-  fresh->needs_consent = ~x.engine().exempt_purposes();
-  key = x.generation;
-  plan = fresh;
+  plan.trusted = ClientAcl::build(g.trusted_proxies, errors);
+  plan.exempt = x.engine().exempt_purposes();
+  plan.listener_of = listener_of_routes(g.routes);
+  const auto running = running_listen_texts();
+  if (!running.empty())
+    plan.running_to_listener = map_running_listeners(running, listen_texts(g.routes, plan.listener_of));
+  for (const auto& r : g.routes) plan.origin_ports.push_back(std::to_string(r.origin.port));
   return plan;
 }
 
 // Purposes in force for the visitor: exempt ones and those granted.
-policy::PurposeSet allowed_purposes(const Exchange& x) { return x.engine().exempt_purposes() | x.consent.granted; }
+policy::PurposeSet allowed_purposes(const Exchange& x, const Plan& plan) { return plan.exempt | x.consent.granted; }
 
-void log_line(const Exchange& x, LogAction action, std::string_view reason, std::string_view rule_id,
-              policy::PurposeIndex purpose, std::string_view host, std::string_view path, std::string_view site,
-              int status) {
+// The Cookie header as the engine reads it: the one line as is (no copy), or every line joined.
+std::string_view cookie_header_of(const Headers& headers, std::string& storage) {
+  if (headers.count("Cookie") <= 1) return headers.get("Cookie");
+  storage = joined_cookie_header(headers);
+  return storage;
+}
+
+// A block of the site's own endpoint (a first-party collector path): before any consent, or against it.
+ViolationKind block_violation(const Exchange& x) {
+  return x.consent.status == policy::ConsentStatus::missing ? ViolationKind::tracker_before_consent
+                                                            : ViolationKind::tracker_without_consent;
+}
+
+// One decision-log line about `x`, in the forward mode's shape (decision_record: granted, mode, policy).
+void log_line(const Exchange& x, DecisionRecord r) {
   auto* log = x.runtime->decision_log();
   if (log == nullptr) return;
-  DecisionRecord r;
-  r.time = std::chrono::system_clock::now();
-  r.exchange_id = x.id;
-  r.client = x.client;
-  r.site = site;
-  r.method = method_name(x.request.method);
-  r.host = host;
-  r.path = path;
-  r.purpose = x.engine().purpose_id(purpose);
-  r.action = action;
-  r.reason = reason;
-  r.rule_id = rule_id;
-  r.status = status;
-  r.consent = x.consent.status;
-  r.consent_source = x.consent.source;
-  r.gpc = x.consent.gpc;
-  r.mode = x.generation->settings.mode;
-  r.policy_hash = x.engine().policy_hash();
+  if (x.is_report_only()) r.action = report_only(r.action);
   log->log(r);
 }
 
@@ -153,14 +208,46 @@ std::pair<std::string_view, std::string_view> consent_cookie(const policy::Docum
   }
 }
 
+// States this thread has already handed to the record log, by exact cookie value and state: a returning
+// visitor costs one hash-set lookup, not an HMAC and the log's lock (issue 6: a record per *new* state).
+struct RecordedStates {
+  std::uint64_t epoch = 0;
+  std::unordered_set<std::string> seen;
+  std::string scratch;
+  std::shared_ptr<ConsentRecordLog> log;
+};
+
 void record_consent(const Exchange& x, std::string_view cookies, std::string_view route_name) {
   if (x.consent.status != policy::ConsentStatus::valid) return;
-  auto log = consent_records();
-  if (!log) return;
+  thread_local RecordedStates recorded;
+  const auto epoch = records_epoch.load(std::memory_order_acquire);
+  if (recorded.epoch != epoch) {
+    recorded.seen.clear();
+    recorded.log = consent_records();
+    recorded.epoch = epoch;
+  }
+  if (!recorded.log) return;
   const auto& engine = x.engine();
   const auto [name, value] = consent_cookie(engine.document(), cookies, x.consent.source);
   if (name.empty()) return;
-  const auto visitor = log->visitor_hash(value);
+  // The key is the exact cookie value and the state (granted bits, GPC, policy): built in a reused buffer,
+  // so a state already recorded costs no allocation.
+  const auto bits = x.consent.granted.bits();
+  auto& key = recorded.scratch;
+  key.assign(value);
+  key += '\0';
+  key.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+  key += x.consent.gpc ? 'g' : '-';
+  key += engine.policy_hash();
+  if (recorded.seen.contains(key)) return;
+  if (recorded.seen.size() >= max_recorded_states_per_thread) recorded.seen.clear();
+  recorded.seen.insert(key);
+  std::string state = std::to_string(bits);
+  if (x.consent.gpc) state += 'g';
+  state += '|';
+  state += engine.policy_hash();
+
+  const auto visitor = recorded.log->visitor_hash(value);
   ConsentRecordFields f;
   f.time = std::chrono::system_clock::now();
   f.visitor = visitor;
@@ -177,25 +264,22 @@ void record_consent(const Exchange& x, std::string_view cookies, std::string_vie
   }
   f.gpc = x.consent.gpc;
   f.policy_hash = engine.policy_hash();
-  const std::string state =
-      std::to_string(x.consent.granted.bits()) + (x.consent.gpc ? "g" : "") + "|" + std::string(engine.policy_hash());
-  (void)log->record(f, state);
+  (void)recorded.log->record(f, state);
 }
 
 // The route an exchange was prepared for. The Exchange does not carry its listener, so the route is
 // found again from what prepare_gateway_exchange set: the host, the TLS of the client side and the
 // upstream it chose. Same precedence as find_route.
-const config::GatewayRoute* route_of(const Exchange& x) {
+const config::GatewayRoute* route_of(const Exchange& x, const Plan& plan) {
   const auto& routes = x.generation->settings.gateway.routes;
+  if (!x.upstream.address) return nullptr;
   const config::GatewayRoute* wildcard = nullptr;
   std::size_t wildcard_size = 0;
   const config::GatewayRoute* any = nullptr;
-  for (const auto& r : routes) {
+  for (std::size_t k = 0; k < routes.size(); ++k) {
+    const auto& r = routes[k];
     if (r.certificate.empty() == x.client_tls || r.origin.is_tls != x.upstream.tls) continue;
-    if (!x.upstream.address || r.origin.host != x.upstream.address->host ||
-        std::to_string(r.origin.port) != x.upstream.address->port) {
-      continue;
-    }
+    if (r.origin.host != x.upstream.address->host || plan.origin_ports[k] != x.upstream.address->port) continue;
     if (r.hosts.empty()) {
       if (any == nullptr) any = &r;
       continue;
@@ -212,19 +296,17 @@ const config::GatewayRoute* route_of(const Exchange& x) {
   return wildcard != nullptr ? wildcard : any;
 }
 
-std::shared_ptr<const std::string> consent_csp_for(const Exchange& x, const config::GatewayRoute* route) {
-  const auto plan = plan_of(x);
+std::shared_ptr<const std::string> consent_csp_for(const Exchange& x, const config::GatewayRoute* route, Plan& plan) {
   const auto& g = x.generation->settings.gateway;
-  const auto allowed = allowed_purposes(x);
-  std::string key = std::to_string(allowed.bits());
-  key += '|';
-  key += route != nullptr ? route->name : std::string_view{};
+  const auto allowed = allowed_purposes(x, plan);
+  auto& key = plan.csp_key;
+  key.clear();
+  const auto bits = allowed.bits();
+  key.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+  key += route != nullptr ? std::string_view(route->name) : std::string_view{};
   key += '|';
   key += x.first_party.site;
-  {
-    std::lock_guard lock(plan->csp_mutex);
-    if (auto it = plan->csp_cache.find(key); it != plan->csp_cache.end()) return it->second;
-  }
+  if (auto it = plan.csp_cache.find(key); it != plan.csp_cache.end()) return it->second;
   const auto& engine = x.engine();
   ConsentCspInput in;
   in.site = x.first_party.site;
@@ -248,10 +330,9 @@ std::shared_ptr<const std::string> consent_csp_for(const Exchange& x, const conf
   judge(g.third_parties);
   // Exempt purposes first: if the budget runs out, consented purposes are the ones left out, never the
   // strictly necessary ones.
-  const auto exempt = engine.exempt_purposes();
   for (int pass = 0; pass < 2; ++pass) {
     for (policy::PurposeIndex p = 0; p < engine.purpose_count(); ++p) {
-      if (!allowed.contains(p) || exempt.contains(p) != (pass == 0)) continue;
+      if (!allowed.contains(p) || plan.exempt.contains(p) != (pass == 0)) continue;
       policy::PurposeSet one;
       one.insert(p);
       auto hosts = engine.domains_for(one);
@@ -262,9 +343,8 @@ std::shared_ptr<const std::string> consent_csp_for(const Exchange& x, const conf
   in.max_bytes = max_consent_csp_bytes;
   auto built = build_consent_csp(in);
   auto value = std::make_shared<const std::string>(std::move(built.value));
-  std::lock_guard lock(plan->csp_mutex);
-  if (plan->csp_cache.size() >= max_csp_cache_entries) plan->csp_cache.clear();
-  plan->csp_cache.emplace(std::move(key), value);
+  if (plan.csp_cache.size() >= max_csp_cache_entries) plan.csp_cache.clear();
+  plan.csp_cache.emplace(key, value);
   return value;
 }
 
@@ -280,33 +360,108 @@ class GatewayConsentGate final : public RequestFilter {
   FilterStatus on_request(Exchange& x) const override {
     const auto& engine = x.engine();
     const auto& h = x.request.headers;
-    x.first_party = first_party_of_request(x);
-    x.first_party.site = std::string(policy::registrable_domain(x.host));
+    auto& plan = plan_of(x);
+    // Every request is for the site itself: its site is the requested host's, so Origin and Referer are
+    // not parsed (first_party_of would look both up in the PSL); they still tell navigation and dest.
+    FirstPartyInputs in;
+    in.method = method_name(x.request.method);
+    in.host = x.host;
+    in.path = x.path_and_query;
+    in.sec_fetch_mode = h.get("Sec-Fetch-Mode");
+    in.sec_fetch_dest = h.get("Sec-Fetch-Dest");
+    in.accept = h.get("Accept");
+    // Sec-Fetch-Site alone still marks a fetch-metadata client (then the site of the host is looked up).
+    if (in.sec_fetch_mode.empty() && in.sec_fetch_dest.empty()) in.sec_fetch_site = h.get("Sec-Fetch-Site");
+    x.first_party = first_party_of(in);
+    x.first_party.has_referer = !trim_ows(h.get("Referer")).empty();
+    x.first_party.source = SiteSource::navigation;
+    auto site = plan.site_of_host.find(x.host);
+    if (site == plan.site_of_host.end()) {
+      if (plan.site_of_host.size() >= max_site_cache_entries) plan.site_of_host.clear();
+      site = plan.site_of_host.emplace(x.host, std::string(policy::registrable_domain(x.host))).first;
+    }
+    x.first_party.site = site->second;
     x.is_first_party_request = true;
 
-    const auto cookies = joined_cookie_header(h);
+    std::string joined;
+    const auto cookies = cookie_header_of(h, joined);
     policy::ConsentInputs inputs;
     inputs.cookie_header = cookies;
     inputs.sec_gpc = h.get("Sec-GPC");
     inputs.now = x.now;
     x.consent = engine.read_consent(inputs);
-    const auto* route = route_of(x);
-    record_consent(x, cookies, route != nullptr ? std::string_view(route->name) : std::string_view{});
+    if (x.consent.status == policy::ConsentStatus::valid) {
+      const auto* route = route_of(x, plan);
+      record_consent(x, cookies, route != nullptr ? std::string_view(route->name) : std::string_view{});
+    }
 
     x.decision = engine.decide(x.policy_request());
     if (x.decision.verdict != policy::Verdict::block) {
       if (x.generation->settings.log_all_exchanges) {
-        log_line(x, LogAction::allow, x.decision.reason, x.decision.rule_id, x.decision.purpose, x.host,
-                 x.path_and_query, x.first_party.site, 0);
+        auto r = decision_record(x);
+        r.action = LogAction::allow;
+        r.reason = x.decision.reason;
+        r.rule_id = x.decision.rule_id;
+        r.purpose = engine.purpose_id(x.decision.purpose);
+        log_line(x, std::move(r));
       }
       return FilterStatus::proceed;
     }
     x.runtime->stats().blocks.fetch_add(1, std::memory_order_relaxed);
     auto reply = LocalReply::surrogate(x.decision, engine.purpose_label(x.decision.purpose), x.reply_options());
-    log_line(x, LogAction::block, x.decision.reason, x.decision.rule_id, x.decision.purpose, x.host, x.path_and_query,
-             x.first_party.site, reply.status);
+    auto r = decision_record(x);
+    r.action = LogAction::block;
+    r.reason = x.decision.reason;
+    r.rule_id = x.decision.rule_id;
+    r.purpose = engine.purpose_id(x.decision.purpose);
+    r.status = x.is_report_only() ? 0 : reply.status;
+    r.violation = block_violation(x);
+    log_line(x, std::move(r));
+    if (x.is_report_only()) return FilterStatus::proceed;
     x.local_reply = std::move(reply);
     return FilterStatus::respond;
+  }
+};
+
+// Removes the cookies of purposes without consent from the Cookie header, judged with x.consent (read
+// once by the gate; the forward CookieFilter would consult the ledger, which a gateway has no use for).
+class GatewayCookieFilter final : public RequestFilter {
+ public:
+  [[nodiscard]] std::string_view name() const noexcept override { return "gateway_cookie_filter"; }
+  FilterStatus on_request(Exchange& x) const override {
+    if (x.decision.verdict == policy::Verdict::block && !x.is_report_only()) return FilterStatus::proceed;
+    auto& headers = x.request.headers;
+    if (!headers.contains("Cookie")) return FilterStatus::proceed;
+    std::string joined;
+    const auto cookies = cookie_header_of(headers, joined);
+    const auto& engine = x.engine();
+    const auto result = engine.filter_cookie_header(x.policy_request(), cookies);
+    if (!result.changed) return FilterStatus::proceed;
+    x.runtime->stats().cookie_strips.fetch_add(1, std::memory_order_relaxed);
+    // One line per purpose keeps rule and reason exact; names only, never values. Without a ledger a
+    // withdrawal cannot be told from a refusal: both are cookie_without_consent.
+    for (std::size_t i = 0; i < result.removed.size(); ++i) {
+      const auto& first = result.removed[i];
+      auto r = decision_record(x);
+      r.action = LogAction::strip_cookie;
+      r.reason = first.reason;
+      r.rule_id = first.rule_id;
+      r.purpose = engine.purpose_id(first.purpose);
+      r.violation = ViolationKind::cookie_without_consent;
+      r.cookie_names.push_back(first.name);
+      while (i + 1 < result.removed.size() && result.removed[i + 1].rule_id == first.rule_id &&
+             result.removed[i + 1].reason == first.reason) {
+        r.cookie_names.push_back(result.removed[++i].name);
+      }
+      log_line(x, std::move(r));
+    }
+    if (x.is_report_only()) return FilterStatus::proceed;
+    if (result.header.empty()) {
+      headers.remove("Cookie");
+    } else if (!headers.set("Cookie", result.header)) {
+      headers.remove("Cookie");  // an unsendable rewrite fails closed: no cookie at all
+    }
+    return FilterStatus::proceed;
   }
 };
 
@@ -317,24 +472,28 @@ class GatewayRequestHeaders final : public RequestFilter {
   FilterStatus on_request(Exchange& x) const override {
     const auto& g = x.generation->settings.gateway;
     auto& headers = x.request.headers;
+    auto& plan = plan_of(x);
     if (g.forwarded_headers) {
-      const auto plan = plan_of(x);
       const std::string host(x.request.authority_text());  // a view into the headers we are about to change
       ForwardedInput in;
       in.client = x.client;
-      in.is_trusted_peer = plan->trusted.allows(x.client);
+      in.is_trusted_peer = plan.trusted.size() != 0 && plan.trusted.allows(x.client);
       in.is_https = x.client_tls;
       in.host = host;
       apply_forwarded_headers(headers, in);
     }
     if (!g.consent_header.empty()) {
-      const auto& engine = x.engine();
-      const auto allowed = allowed_purposes(x);
-      std::vector<std::string_view> ids;
-      for (policy::PurposeIndex p = 0; p < engine.purpose_count(); ++p) {
-        if (allowed.contains(p)) ids.push_back(engine.purpose_id(p));
+      const auto allowed = allowed_purposes(x, plan);
+      auto [it, is_new] = plan.consent_values.try_emplace(allowed.bits());
+      if (is_new) {
+        const auto& engine = x.engine();
+        for (policy::PurposeIndex p = 0; p < engine.purpose_count(); ++p) {
+          if (!allowed.contains(p)) continue;
+          if (!it->second.empty()) it->second += ", ";
+          it->second += engine.purpose_id(p);
+        }
       }
-      set_consent_header(headers, g.consent_header, ids);
+      set_consent_header_value(headers, g.consent_header, it->second);
     }
     return FilterStatus::proceed;
   }
@@ -349,11 +508,12 @@ class GatewayResponseFilter final : public ResponseFilter {
     auto& response = *x.response;
     const auto& g = x.generation->settings.gateway;
     const bool had_set_cookie = response.headers.contains("Set-Cookie");
-    set_cookie_.on_response(x);
+    if (had_set_cookie) set_cookie_.on_response(x);
     const bool is_html = is_html_content_type(response.headers.get("Content-Type"));
     const bool has_page = response.status >= 200 && response.status != 204 && response.status != 304;
     if (is_html && has_page && g.csp != config::CspMode::off) {
-      const auto value = consent_csp_for(x, route_of(x));
+      auto& plan = plan_of(x);
+      const auto value = consent_csp_for(x, route_of(x, plan), plan);
       const std::string_view header =
           g.csp == config::CspMode::enforce ? "Content-Security-Policy" : "Content-Security-Policy-Report-Only";
       // Never edit or replace the origin's policy: one more policy can only make the result stricter.
@@ -379,7 +539,7 @@ class GatewayResponseFilter final : public ResponseFilter {
 FilterChain make_gateway_chain() {
   FilterChain chain;
   chain.request.push_back(std::make_shared<GatewayConsentGate>());
-  chain.request.push_back(std::make_shared<CookieFilter>());
+  chain.request.push_back(std::make_shared<GatewayCookieFilter>());
   chain.request.push_back(std::make_shared<GatewayRequestHeaders>());
   chain.response.push_back(std::make_shared<GatewayResponseFilter>());
   return chain;
@@ -463,8 +623,19 @@ std::size_t record_csp_report(const Exchange& x, std::string_view body) {
     req.first_party = site;
     req.consent = judged.consent;
     const auto decision = engine.decide(req);
-    log_line(judged, enforced ? LogAction::block : LogAction::would_block, "csp_violation", decision.rule_id,
-             decision.purpose, host, {}, site, 0);
+    auto r = decision_record(judged);
+    r.host = host;
+    r.path = {};
+    r.site = site;
+    r.action = enforced ? LogAction::block : LogAction::would_block;
+    r.reason = "csp_violation";
+    r.rule_id = decision.rule_id;
+    r.purpose = engine.purpose_id(decision.purpose);
+    if (decision.verdict == policy::Verdict::block) {
+      r.violation = judged.consent.status == policy::ConsentStatus::missing ? ViolationKind::tracker_before_consent
+                                                                            : ViolationKind::tracker_without_consent;
+    }
+    log_line(judged, std::move(r));
     ++logged;
   }
   return logged;
@@ -486,7 +657,14 @@ FilterStatus prepare_gateway_exchange(Exchange& x, const ListenerContext& listen
       return FilterStatus::respond;
     }
   }
-  const auto routed = route_request(g.routes, listener.index, x.client_tls, x.request);
+  // After a reload the route table may list its listeners in another order: this socket's routes are
+  // those of the new listener at the same address; none when the address left the configuration.
+  const auto& plan = plan_of(x);
+  std::size_t index = listener.index;
+  if (!plan.running_to_listener.empty()) {
+    index = listener.index < plan.running_to_listener.size() ? plan.running_to_listener[listener.index] : no_listener;
+  }
+  const auto routed = route_request(g.routes, plan.listener_of, index, x.client_tls, x.request);
   switch (routed.miss) {
     case RouteMiss::none:
       break;
@@ -504,7 +682,8 @@ FilterStatus prepare_gateway_exchange(Exchange& x, const ListenerContext& listen
   x.port = routed.port;
   x.path_and_query = routed.path_and_query;
   const auto& origin = routed.route->origin;
-  x.upstream.address = ConnectAddress{origin.host, std::to_string(origin.port)};
+  x.upstream.address =
+      ConnectAddress{origin.host, plan.origin_ports[static_cast<std::size_t>(routed.route - g.routes.data())]};
   x.upstream.tls = origin.is_tls;
   x.upstream.tls_name = origin.host;
   return FilterStatus::proceed;
@@ -516,8 +695,16 @@ const FilterChain& gateway_chain() {
 }
 
 void set_consent_record_log(std::shared_ptr<ConsentRecordLog> log) {
-  std::lock_guard lock(records_mutex);
-  records_log = std::move(log);
+  {
+    std::lock_guard lock(records_mutex);
+    records_log = std::move(log);
+  }
+  records_epoch.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void set_running_listeners(std::vector<std::string> listens) {
+  std::lock_guard lock(running_mutex);
+  running_listens = std::move(listens);
 }
 
 }  // namespace consent::proxy

@@ -40,6 +40,13 @@ struct GatewayListeners {
 // file I/O, called once at start before the workers run. Its problems are returned in `errors` too.
 [[nodiscard]] GatewayListeners make_gateway_listeners(const config::Settings& settings);
 
+// SIGHUP: called on the control thread with the running and the new settings, after the new ones loaded
+// and before they are swapped in (routes, CSP, headers and health then follow from the new generation by
+// themselves). Reopens the consent-record log when its settings changed (a failure keeps the previous
+// log, and says so), and returns one line per change that needs a restart: a listen address added or
+// removed, a certificate or key, the mode. Blocking file I/O: never on an I/O thread.
+[[nodiscard]] std::vector<std::string> reload_gateway(const config::Settings& previous, const config::Settings& next);
+
 // --- CSP reports (gateway.csp: report-only) ---------------------------------------------------------
 // prepare_gateway_exchange answers a POST to csp_report_path itself with 204 (reason code "csp_report"),
 // closing the connection when the request has a body it did not read: the session hands it the head only.

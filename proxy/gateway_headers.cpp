@@ -47,20 +47,31 @@ void apply_forwarded_headers(Headers& headers, const ForwardedInput& in) {
   element += ";proto=";
   element += proto;
 
+  if (!in.is_trusted_peer) {
+    // One pass over the head: none of the peer's own forwarding lines survive, and ours are appended.
+    for (std::size_t i = headers.size(); i-- > 0;) {
+      const auto name = headers[i].name;
+      if (iequals(name, "X-Forwarded-For") || iequals(name, "Forwarded") || iequals(name, "X-Forwarded-Proto") ||
+          iequals(name, "X-Forwarded-Host") || iequals(name, "X-Real-IP")) {
+        headers.erase(i);
+      }
+    }
+    (void)headers.add("X-Forwarded-For", in.client);
+    (void)headers.add("Forwarded", element);
+    (void)headers.add("X-Forwarded-Proto", proto);
+    if (!in.host.empty()) (void)headers.add("X-Forwarded-Host", in.host);
+    return;
+  }
   std::string xff;
   std::string forwarded;
   std::string xf_proto;
   std::string xf_host;
-  if (in.is_trusted_peer) {
-    xff = joined(headers, "X-Forwarded-For");
-    forwarded = joined(headers, "Forwarded");
-    xf_proto = joined(headers, "X-Forwarded-Proto");
-    xf_host = joined(headers, "X-Forwarded-Host");
-    if (xff.size() + in.client.size() + 2 > max_forwarded_bytes) xff.clear();
-    if (forwarded.size() + element.size() + 2 > max_forwarded_bytes) forwarded.clear();
-  } else {
-    headers.remove("X-Real-IP");
-  }
+  xff = joined(headers, "X-Forwarded-For");
+  forwarded = joined(headers, "Forwarded");
+  xf_proto = joined(headers, "X-Forwarded-Proto");
+  xf_host = joined(headers, "X-Forwarded-Host");
+  if (xff.size() + in.client.size() + 2 > max_forwarded_bytes) xff.clear();
+  if (forwarded.size() + element.size() + 2 > max_forwarded_bytes) forwarded.clear();
   if (!xff.empty()) xff += ", ";
   xff += in.client;
   if (!forwarded.empty()) forwarded += ", ";
@@ -89,6 +100,11 @@ void set_consent_header(Headers& headers, std::string_view name, const std::vect
     value += p;
   }
   set_or_remove(headers, name, value);
+}
+
+void set_consent_header_value(Headers& headers, std::string_view name, std::string_view joined_purposes) {
+  if (name.empty()) return;
+  set_or_remove(headers, name, joined_purposes);
 }
 
 bool varies_on(const Headers& headers, std::string_view token) noexcept {

@@ -34,6 +34,8 @@ void apply_forwarded_headers(Headers& headers, const ForwardedInput& in);
 // so a visitor can never forge the consent the origin is told; an empty list sends an empty value
 // ("nothing granted"). An empty `name` disables the header: nothing is changed.
 void set_consent_header(Headers& headers, std::string_view name, const std::vector<std::string_view>& purposes);
+// The same with the list already joined ("a, b"): the gateway caches it per consent state.
+void set_consent_header_value(Headers& headers, std::string_view name, std::string_view joined_purposes);
 
 // True when some Vary line lists `token` (case-insensitive) or "*".
 [[nodiscard]] bool varies_on(const Headers& headers, std::string_view token) noexcept;

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <cctype>
+#include <mutex>
 
 #include "proxy/consent_record.hpp"
+#include "proxy/decision_log.hpp"
 #include "proxy/gateway.hpp"
 #include "proxy/gateway_internal.hpp"
 #include "proxy/gateway_routes.hpp"
@@ -106,7 +108,133 @@ std::shared_ptr<ssl::context> make_context(const config::GatewayRoute& route, st
   return ctx;
 }
 
+// The consent-record settings the running log was opened with: a reload reopens it only when they change,
+// so the deduplication memory survives reloads that do not touch it.
+struct RecordSettings {
+  std::string path;
+  std::string key_file;
+  std::string data_dir;
+  std::size_t rotate_bytes = 0;
+  unsigned keep = 0;
+  bool operator==(const RecordSettings&) const = default;
+};
+
+std::mutex active_mutex;
+RecordSettings active_records;
+
+RecordSettings record_settings_of(const config::Settings& settings) {
+  const auto& g = settings.gateway;
+  return {g.consent_records, g.consent_records_key, settings.data_dir, g.consent_records_rotate_bytes,
+          g.consent_records_keep};
+}
+
+// Opens the log `settings` ask for (or none) and installs it; on error installs nothing and returns false.
+bool open_consent_records(const config::Settings& settings, std::vector<std::string>& errors) {
+  const auto& g = settings.gateway;
+  const auto wanted = record_settings_of(settings);
+  if (g.consent_records.empty()) {
+    set_consent_record_log(nullptr);
+  } else {
+    std::string error;
+    const std::filesystem::path data_dir =
+        settings.data_dir.empty() ? tls::default_data_dir() : std::filesystem::path(settings.data_dir);
+    auto key = load_consent_record_key(g.consent_records_key, data_dir, error);
+    if (key.empty()) {
+      errors.push_back(error);
+      return false;
+    }
+    ConsentRecordLog::Options options;
+    options.path = g.consent_records;
+    options.rotate_bytes = g.consent_records_rotate_bytes;
+    options.keep = g.consent_records_keep;
+    options.key = std::move(key);
+    auto log = ConsentRecordLog::open(std::move(options), error);
+    if (!log) {
+      errors.push_back("gateway.consent_records: " + error);
+      return false;
+    }
+    set_consent_record_log(std::shared_ptr<ConsentRecordLog>(std::move(log)));
+  }
+  std::lock_guard lock(active_mutex);
+  active_records = wanted;
+  return true;
+}
+
+// The certificate and key files of each listener, for telling a reload that changed them.
+std::vector<std::vector<std::string>> tls_files(const std::vector<config::GatewayRoute>& routes) {
+  const auto listener_of = listener_of_routes(routes);
+  std::vector<std::vector<std::string>> out;
+  for (std::size_t k = 0; k < routes.size(); ++k) {
+    if (listener_of[k] >= out.size()) out.resize(listener_of[k] + 1);
+    if (!routes[k].certificate.empty()) {
+      out[listener_of[k]].push_back(routes[k].certificate + "|" + routes[k].private_key);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> listens_of(const std::vector<config::GatewayRoute>& routes) {
+  const auto listener_of = listener_of_routes(routes);
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < routes.size(); ++k) {
+    if (listener_of[k] == out.size()) out.push_back(routes[k].listen);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> reload_gateway(const config::Settings& previous, const config::Settings& next) {
+  std::vector<std::string> notes;
+  const bool was_gateway = previous.mode == config::Mode::gateway;
+  const bool is_gateway = next.mode == config::Mode::gateway;
+  if (was_gateway != is_gateway) {
+    notes.push_back(std::string("mode changed to ") + std::string(to_string(next.mode)) +
+                    ": needs restart (the listeners keep their kind until then)");
+  }
+  if (!was_gateway || !is_gateway) return notes;
+  // Sockets are bound once, at start. Routes on a listen address that is not bound reach nothing, and a
+  // bound address no route names any more answers 421, until a restart.
+  const auto before = listens_of(previous.gateway.routes);
+  const auto after = listens_of(next.gateway.routes);
+  // Compared as multisets: every "ADDR:0" route has a listener of its own, so one text may be several.
+  const auto count = [](const std::vector<std::string>& v, const std::string& l) {
+    return std::count(v.begin(), v.end(), l);
+  };
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const auto& l = after[i];
+    if (std::count(after.begin(), after.begin() + static_cast<std::ptrdiff_t>(i), l) >= count(before, l)) {
+      notes.push_back("listener " + l + " is new: needs restart (its routes are not served until then)");
+    }
+  }
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    const auto& l = before[i];
+    if (std::count(before.begin(), before.begin() + static_cast<std::ptrdiff_t>(i), l) >= count(after, l)) {
+      notes.push_back("listener " + l + " left the configuration: needs restart (it answers 421 until then)");
+    }
+  }
+  if (tls_files(previous.gateway.routes) != tls_files(next.gateway.routes)) {
+    notes.push_back("certificates or private keys changed: needs restart (listeners keep the ones loaded at start)");
+  }
+  const auto wanted = record_settings_of(next);
+  bool same = false;
+  {
+    std::lock_guard lock(active_mutex);
+    // Off before and after: only the unused settings around it changed.
+    if (active_records.path.empty() && wanted.path.empty()) active_records = wanted;
+    same = active_records == wanted;
+  }
+  if (!same) {
+    std::vector<std::string> errors;
+    if (open_consent_records(next, errors)) {
+      notes.push_back(next.gateway.consent_records.empty() ? "consent records: off"
+                                                           : "consent records: now " + next.gateway.consent_records);
+    } else {
+      for (const auto& e : errors) notes.push_back(e + "; the previous consent-record log stays in use");
+    }
+  }
+  return notes;
+}
 
 GatewayListeners make_gateway_listeners(const config::Settings& settings) {
   GatewayListeners out;
@@ -147,30 +275,10 @@ GatewayListeners make_gateway_listeners(const config::Settings& settings) {
     out.listeners.push_back(std::move(l));
   }
 
-  const auto& g = settings.gateway;
-  if (!g.consent_records.empty()) {
-    std::string error;
-    const std::filesystem::path data_dir =
-        settings.data_dir.empty() ? tls::default_data_dir() : std::filesystem::path(settings.data_dir);
-    auto key = load_consent_record_key(g.consent_records_key, data_dir, error);
-    if (key.empty()) {
-      out.errors.push_back(error);
-    } else {
-      ConsentRecordLog::Options options;
-      options.path = g.consent_records;
-      options.rotate_bytes = g.consent_records_rotate_bytes;
-      options.keep = g.consent_records_keep;
-      options.key = std::move(key);
-      auto log = ConsentRecordLog::open(std::move(options), error);
-      if (!log) {
-        out.errors.push_back("gateway.consent_records: " + error);
-      } else {
-        set_consent_record_log(std::shared_ptr<ConsentRecordLog>(std::move(log)));
-      }
-    }
-  } else {
-    set_consent_record_log(nullptr);
-  }
+  std::vector<std::string> listens;
+  for (const auto& l : out.listeners) listens.push_back(l.listen);
+  set_running_listeners(std::move(listens));
+  open_consent_records(settings, out.errors);
   return out;
 }
 

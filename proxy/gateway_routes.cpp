@@ -30,7 +30,12 @@ std::vector<std::size_t> listener_of_routes(const std::vector<config::GatewayRou
 
 const config::GatewayRoute* find_route(const std::vector<config::GatewayRoute>& routes, std::size_t listener_index,
                                        std::string_view host) {
-  const auto listener_of = listener_of_routes(routes);
+  return find_route(routes, listener_of_routes(routes), listener_index, host);
+}
+
+const config::GatewayRoute* find_route(const std::vector<config::GatewayRoute>& routes,
+                                       const std::vector<std::size_t>& listener_of, std::size_t listener_index,
+                                       std::string_view host) {
   const config::GatewayRoute* best_wildcard = nullptr;
   std::size_t best_wildcard_size = 0;
   const config::GatewayRoute* any_host = nullptr;
@@ -55,6 +60,11 @@ const config::GatewayRoute* find_route(const std::vector<config::GatewayRoute>& 
 
 RouteResult route_request(const std::vector<config::GatewayRoute>& routes, std::size_t listener_index, bool is_https,
                           const RequestHead& head) {
+  return route_request(routes, listener_of_routes(routes), listener_index, is_https, head);
+}
+
+RouteResult route_request(const std::vector<config::GatewayRoute>& routes, const std::vector<std::size_t>& listener_of,
+                          std::size_t listener_index, bool is_https, const RequestHead& head) {
   RouteResult out;
   const auto target = head.parsed_target();
   if (!target || head.is_connect() || target->form == TargetForm::asterisk || target->form == TargetForm::authority) {
@@ -86,7 +96,7 @@ RouteResult route_request(const std::vector<config::GatewayRoute>& routes, std::
   }
   out.host = std::move(*host);
   out.port = authority->port;
-  out.route = find_route(routes, listener_index, out.host);
+  out.route = find_route(routes, listener_of, listener_index, out.host);
   if (out.route == nullptr) {
     out.miss = RouteMiss::unknown_host;
     return out;

@@ -29,6 +29,10 @@ namespace consent::proxy {
 // `routes`.
 [[nodiscard]] const config::GatewayRoute* find_route(const std::vector<config::GatewayRoute>& routes,
                                                      std::size_t listener_index, std::string_view host);
+// The same with listener_of_routes(routes) computed once by the caller (no allocation per request).
+[[nodiscard]] const config::GatewayRoute* find_route(const std::vector<config::GatewayRoute>& routes,
+                                                     const std::vector<std::size_t>& listener_of,
+                                                     std::size_t listener_index, std::string_view host);
 
 // Why a request has no route; each maps to one local reply and reason code.
 enum class RouteMiss {
@@ -52,6 +56,10 @@ struct RouteResult {
 // Routes `head` arriving on the listener at `listener_index` (`is_https`: the listener speaks TLS). Absolute-form
 // targets are accepted only when they name a routed host (RFC 9112 section 3.2.2: the URI's authority wins over Host).
 [[nodiscard]] RouteResult route_request(const std::vector<config::GatewayRoute>& routes, std::size_t listener_index,
+                                        bool is_https, const RequestHead& head);
+// The same with listener_of_routes(routes) computed once by the caller.
+[[nodiscard]] RouteResult route_request(const std::vector<config::GatewayRoute>& routes,
+                                        const std::vector<std::size_t>& listener_of, std::size_t listener_index,
                                         bool is_https, const RequestHead& head);
 
 }  // namespace consent::proxy

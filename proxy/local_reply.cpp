@@ -18,7 +18,7 @@ struct KindInfo {
 };
 
 // Indexed by ReplyKind. Texts are ours only; the host (when shown) is appended by render().
-constexpr std::array<KindInfo, 25> kinds{{
+constexpr std::array<KindInfo, 26> kinds{{
     {400, "malformed_request", "Bad request", "The proxy could not read this request.", true},
     {400, "ambiguous_framing", "Bad request",
      "The proxy refused this request because its length or headers are ambiguous.", true},
@@ -30,6 +30,8 @@ constexpr std::array<KindInfo, 25> kinds{{
     {408, "client_head_timeout", "Request timeout", "The request took too long to arrive.", true},
     {413, "body_too_large", "Request body too large", "The request body is larger than the proxy accepts.", true},
     {414, "uri_too_long", "URI too long", "The request's address is longer than the proxy accepts.", true},
+    {421, "misdirected_request", "Misdirected request",
+     "This secure connection was opened for another site: the request must name the same host and port.", true},
     {431, "request_head_too_large", "Request headers too large",
      "The request's headers are larger or more numerous than the proxy accepts.", true},
     {502, "upstream_dns_failed", "Bad gateway", "The site's name could not be resolved", false},
@@ -51,6 +53,9 @@ constexpr std::array<KindInfo, 25> kinds{{
     {504, "upstream_first_byte_timeout", "Gateway timeout", "The site did not start answering in time", false},
     {500, "internal_error", "Internal error", "internal error", false},
 }};
+
+// internal_error is last: info() falls back to it, and a kind added without its row would shift every row.
+static_assert(kinds.size() == static_cast<std::size_t>(ReplyKind::internal_error) + 1);
 
 const KindInfo& info(ReplyKind kind) noexcept {
   const auto i = static_cast<std::size_t>(kind);
@@ -77,6 +82,8 @@ std::string_view status_text(int status) noexcept {
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 421:
+      return "Misdirected Request";
     case 431:
       return "Request Header Fields Too Large";
     case 500:

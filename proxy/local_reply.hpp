@@ -33,6 +33,8 @@ enum class ReplyKind : std::uint8_t {
   request_timeout,              // 408 client_head_timeout
   payload_too_large,            // 413 body_too_large
   uri_too_long,                 // 414 uri_too_long
+  misdirected_request,          // 421 misdirected_request: an intercepted request for another host or port than
+                                //     the TLS name and CONNECT port of its connection (RFC 9110 15.5.20)
   header_fields_too_large,      // 431 request_head_too_large (bytes or header count)
   upstream_dns_failed,          // 502 upstream_dns_failed
   upstream_refused,             // 502 upstream_refused
@@ -86,7 +88,8 @@ struct LocalReply {
 
 [[nodiscard]] int status_of(ReplyKind kind) noexcept;
 [[nodiscard]] std::string_view reason_code_of(ReplyKind kind) noexcept;
-// Some replies always close: 400, 408, 413, 414, 431 (the stream position is unknown) and 503.
+// Some replies always close: 400, 408, 413, 414, 431 (the stream position is unknown), 421 (the connection
+// belongs to another origin: the client retries on a new one, RFC 9110 15.5.20) and 503.
 [[nodiscard]] bool always_closes(ReplyKind kind) noexcept;
 
 // True when the Accept header lists text/html (or application/xhtml+xml) with q > 0.

@@ -7,6 +7,7 @@
 #include "config/loader.hpp"
 #include "proxy/consent_ledger.hpp"
 #include "proxy/decision_log.hpp"
+#include "proxy/gateway.hpp"
 
 namespace consent::proxy {
 
@@ -89,6 +90,15 @@ std::vector<std::string> restart_only_changes(const config::Settings& before, co
 }
 
 void Runtime::replace(std::shared_ptr<const Generation> generation) {
+  // --- gateway reload (owner: gateway, issue 6) ---------------------------------------------------
+  // The consent-record log follows the new settings and listener changes that need a restart are named.
+  // Blocking file I/O: here, before the lock every exchange takes.
+  if (const auto previous = this->generation(); previous && generation) {
+    for (const auto& note : reload_gateway(previous->settings, generation->settings)) {
+      std::cerr << "consentgate: gateway: " << note << '\n';
+    }
+  }
+  // --- end gateway reload ---------------------------------------------------------------------------
   std::shared_ptr<const Generation> before;
   {
     std::lock_guard lock(mutex_);

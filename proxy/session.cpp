@@ -759,13 +759,8 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
         break;
       case TargetCheck::bad_request:
         co_return co_await reply_error(s, x, ReplyKind::bad_request);
-      case TargetCheck::misdirected: {
-        // TODO(tls): issue 4 -- ReplyKind::misdirected_request (421) once local_reply.* has it.
-        auto options = x.reply_options();
-        options.reason_code = "misdirected_request";
-        const auto reply = LocalReply::error(ReplyKind::bad_request, options);
-        co_return co_await send_local_reply(s, reply, false);
-      }
+      case TargetCheck::misdirected:  // tls (issue 4): 421, closes (proxy/local_reply.hpp)
+        co_return co_await reply_error(s, x, ReplyKind::misdirected_request);
     }
     if (is_loop(s, x)) co_return co_await reply_error(s, x, ReplyKind::forbidden_loop);
   }

@@ -11,8 +11,8 @@ consentgate gets a generated config: config/default.yaml with `mode: gateway`, t
 absolute path, one route (any Host) to the origin, and the decision log in the temporary directory.
 Everything listens on 127.0.0.1; every process started here is ended here, by its process group.
 
-    bench/gateway/run.py [--consentgate build-rel/proxy/consentgate] [--runs 3] [--duration 10]
-                         [--json FILE] [--markdown FILE]
+    bench/gateway/run.py [--consentgate build-rel/proxy/consentgate] [--consentgate-before OLD_BINARY]
+                         [--runs 3] [--duration 10] [--sizes small,large] [--json FILE] [--markdown FILE]
 """
 import argparse
 import importlib.util
@@ -54,11 +54,13 @@ def gateway_config(tmp, origin_port, extra_yaml):
     return path, listen_port
 
 
-def start_consentgate_gateway(tmp, binary, origin_port, extra_yaml):
-    conf, port = gateway_config(tmp, origin_port, extra_yaml)
-    proc = subprocess.Popen([binary, "run", "--config", conf], stdout=open(os.path.join(tmp, "consentgate.out"), "w"),
-                            stderr=open(os.path.join(tmp, "consentgate.err"), "w"), start_new_session=True)
-    return lb.Target("consentgate-gateway", proc, port, absolute=False)
+def start_consentgate_gateway(tmp, binary, origin_port, extra_yaml, name="consentgate-gateway"):
+    sub = os.path.join(tmp, name)
+    os.makedirs(sub, exist_ok=True)
+    conf, port = gateway_config(sub, origin_port, extra_yaml)
+    proc = subprocess.Popen([binary, "run", "--config", conf], stdout=open(os.path.join(sub, "consentgate.out"), "w"),
+                            stderr=open(os.path.join(sub, "consentgate.err"), "w"), start_new_session=True)
+    return lb.Target(name, proc, port, absolute=False)
 
 
 def start_nginx_reverse(tmp, origin_port):
@@ -103,6 +105,9 @@ def markdown(results, meta):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--consentgate", default="", help="consentgate binary; empty measures nginx alone")
+    ap.add_argument("--consentgate-before", default="",
+                    help="a second consentgate binary (e.g. the previous commit) measured in the same run")
+    ap.add_argument("--sizes", default="small,large", help="comma-separated: small, large")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
@@ -122,13 +127,16 @@ def main():
         if not lb.wait_port(origin.port):
             raise RuntimeError("origin did not start")
         targets = [origin, start_nginx_reverse(tmp, origin.port)]
+        if args.consentgate_before:
+            targets.append(start_consentgate_gateway(tmp, args.consentgate_before, origin.port, args.extra_yaml,
+                                                     "consentgate-before"))
         if args.consentgate:
             targets.append(start_consentgate_gateway(tmp, args.consentgate, origin.port, args.extra_yaml))
         for t in targets[1:]:
             if not lb.wait_port(t.port, 30):
                 print(f"# {t.name} did not start; skipped (see {tmp})", file=sys.stderr)
         targets = [t for t in targets if t.proc.poll() is None]
-        for size in ("small", "large"):
+        for size in args.sizes.split(","):
             for t in targets:
                 env = {"COOKIE": lb.COOKIE, "TARGET_PATH": f"/{size}"}
                 runs = []
@@ -148,12 +156,14 @@ def main():
         for t in targets:
             lb.stop(t.proc)
     ratios = {}
-    cg, ng = results.get("consentgate-gateway", {}), results.get("nginx-reverse", {})
-    for size in ("small", "large"):
-        if size in cg and size in ng:
-            ratios[f"{size}: req/s"] = cg[size]["rps"] / ng[size]["rps"]
-            ratios[f"{size}: CPU per request"] = cg[size]["cpu_s_per_10k"] / ng[size]["cpu_s_per_10k"]
-            ratios[f"{size}: p99"] = cg[size]["p99_ms"] / ng[size]["p99_ms"]
+    ng = results.get("nginx-reverse", {})
+    for name, label in (("consentgate-gateway", ""), ("consentgate-before", "before ")):
+        cg = results.get(name, {})
+        for size in ("small", "large"):
+            if size in cg and size in ng:
+                ratios[f"{label}{size}: req/s"] = cg[size]["rps"] / ng[size]["rps"]
+                ratios[f"{label}{size}: CPU per request"] = cg[size]["cpu_s_per_10k"] / ng[size]["cpu_s_per_10k"]
+                ratios[f"{label}{size}: p99"] = cg[size]["p99_ms"] / ng[size]["p99_ms"]
     results["_ratios"] = ratios
     if ratios:
         print("\n# ratios (consentgate gateway / nginx)\n" + "\n".join(f"{k}: {v:.2f}x" for k, v in ratios.items()))

@@ -75,6 +75,7 @@ run 0 explain "https://www.google-analytics.com/g/collect?v=2&tid=G-XYZ" --site 
 has_line "$out" "verdict    block"
 has_line "$out" "purpose    audience-measurement (Audience measurement)"
 has_line "$out" "rule       google-analytics-suite/domains[0]"
+has_line "$out" "source     own (consentgate maintainers)"
 has_line "$out" "reason     consent_missing"
 has_line "$out" "surrogate  gif (200, 1x1 transparent GIF)"
 has_line "$out" "site       news.example (third-party request)"
@@ -83,12 +84,14 @@ run 0 explain "https://www.google-analytics.com/g/collect" --site news.example -
 has_text "$out" '"verdict":"block"'
 has_text "$out" '"surrogate":"no_content"'
 has_text "$out" '"rule":"google-analytics-suite/domains[0]"'
+has_text "$out" '"source":"own (consentgate maintainers)"'
 has_text "$out" '"reason":"consent_missing"'
 
 # With consent to analytics, the same request goes through.
 run 0 explain "https://www.google-analytics.com/g/collect" --site news.example --consent "analytics:true" --now 1767225600
 has_line "$out" "verdict    allow"
 has_line "$out" "reason     purpose_granted"
+has_line "$out" "source     own (consentgate maintainers)"
 
 # Cookies and Set-Cookie of a first-party page: the pixel cookie goes, the session stays.
 run 0 explain --cookie _fbp=fb.1.1 "https://news.example/" --site news.example --cookie PHPSESSID=abc \
@@ -96,6 +99,17 @@ run 0 explain --cookie _fbp=fb.1.1 "https://news.example/" --site news.example -
 has_line "$out" "cookie     _fbp: removed (social-media (Social media sharing and embeds), rule meta/cookies[0], consent_missing)"
 has_line "$out" "cookie     PHPSESSID: sent"
 has_text "$out" "set-cookie _fbp: drop (social-media"
+
+# The rule's source is shown with the rule, for each removed cookie too; no rule, no source.
+run 0 explain --cookie _fbp=fb.1.1 "https://news.example/" --site news.example --json --now 1767225600
+has_text "$out" '"name":"_fbp","purpose":"social-media","reason":"consent_missing","rule":"meta/cookies[0]","source":"own (consentgate maintainers)"'
+has_text "$out" '"rule":null,"source":null'
+run 0 explain "https://news.example/" --site news.example --now 1767225600
+has_line "$out" "rule       none"
+if grep -q '^source ' "$out"; then
+  echo "FAIL: a source line without a rule"
+  failures=$((failures + 1))
+fi
 
 run 2 explain "http://exa mple/"
 has_line "$err" "consentgate explain: http://exa mple/: no valid host in this URL"

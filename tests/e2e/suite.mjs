@@ -552,10 +552,12 @@ policies:
   return { proxy: p, why: '' };
 }
 
-async function runGateway({ web }) {
-  const dir = path.join(work, 'gateway');
+const gatewayDir = () => path.join(work, 'gateway');
+
+async function runGateway({ web, started }) {
+  const dir = gatewayDir();
   const title = '[http gateway] CSP keeps Chromium from loading trackers until consent, then lets them load';
-  const { proxy, why } = await startGateway({ web, dir });
+  const { proxy, why } = await (started || startGateway({ web, dir }));
   if (!proxy) {
     // Until gateway mode is built, `run` refuses mode: gateway; anything else is a failure.
     if (/gateway/i.test(why) && /not (yet )?(implemented|supported|available)/i.test(why)) report(title, 'skipped', [`gateway mode is not available: ${why}`]);
@@ -678,14 +680,16 @@ async function runScenario({ name, fn, mode, scheme, web, proxy, caPem, dir }) {
 // Every scenario of one (scheme, mode) against one consentgate process. Over HTTPS the process is first
 // asked whether it intercepts at all: if not, every scenario is skipped with the reason (returned as
 // `skipped`), at the cost of one start instead of a separate probe process.
-async function runMode({ scheme, mode, web, selected }) {
+async function runMode({ scheme, mode, web, selected, started }) {
   const dir = path.join(work, `${scheme}-${mode}`);
   let proxy = null;
   let skipped = '';
   try {
     const t0 = Date.now();
-    proxy = await Proxy.start({ mode, web, dir, intercept: scheme === 'https' });
-    debug(`consentgate ${mode} up in ${Date.now() - t0} ms`);
+    const s = await started;
+    if (s.error) throw s.error;
+    proxy = s.proxy;
+    debug(`consentgate ${scheme} ${mode} ready after ${Date.now() - t0} ms more`);
     let caPem = '';
     if (scheme === 'https') {
       const probe = await probeInterception(proxy).catch((e) => ({ intercepted: false, issuer: `probe failed: ${e.message}` }));
@@ -719,10 +723,35 @@ async function main() {
     const runHelp = helpOf('run');
     let httpsSkip = /--data-dir/.test(runHelp) && /--upstream-ca/.test(runHelp)
       ? '' : 'consentgate run has no --data-dir/--upstream-ca options yet (TLS interception, issue 4)';
+    // Loading the policy pack is most of a consentgate start (~15 s under ASan on a loaded machine): each
+    // mode's process starts while the previous mode's scenarios run, so the starts overlap browsing.
+    const jobs = [];
+    for (const scheme of selected.length ? ['http', 'https'] : []) {
+      for (const mode of ['enforce', 'report-only']) if (!(scheme === 'https' && httpsSkip)) jobs.push({ scheme, mode });
+    }
+    const startJob = (job) => {
+      if (!job) return;
+      const dir = path.join(work, `${job.scheme}-${job.mode}`);
+      job.started = Proxy.start({ mode: job.mode, web, dir, intercept: job.scheme === 'https' }).then((proxy) => ({ proxy }), (error) => ({ error }));
+    };
+    startJob(jobs[0]);
+    const wantGateway = !args.only || 'gateway'.includes(args.only);
+    let gatewayStarted = null;
+    const jobOf = (scheme, mode) => jobs.find((j) => j.scheme === scheme && j.mode === mode);
     for (const scheme of selected.length ? ['http', 'https'] : []) {
       let reportOnlyLog = null;
       for (const mode of ['enforce', 'report-only']) {
-        const r = scheme === 'https' && httpsSkip ? { skipped: httpsSkip } : await runMode({ scheme, mode, web, selected });
+        const job = jobOf(scheme, mode);
+        if (job) startJob(jobs[jobs.indexOf(job) + 1]);
+        if (job && job === jobs[jobs.length - 1] && wantGateway) gatewayStarted = startGateway({ web, dir: gatewayDir() }).catch((e) => ({ proxy: null, why: e.message }));
+        let r;
+        if (job && !(scheme === 'https' && httpsSkip)) {
+          r = await runMode({ scheme, mode, web, selected, started: job.started });
+        } else {
+          r = { skipped: httpsSkip };
+          // Started ahead before the probe found no interception: not needed any more.
+          if (job?.started) await job.started.then((st) => st.proxy?.stop());
+        }
         if (r.skipped) {
           httpsSkip = r.skipped;
           for (const [name] of selected) report(`[${scheme} ${mode}] ${name}`, 'skipped', [httpsSkip]);
@@ -739,7 +768,7 @@ async function main() {
         else report(title, r.failures.length ? 'failed' : 'passed', r.failures);
       }
     }
-    if (!args.only || 'gateway'.includes(args.only)) await runGateway({ web });
+    if (wantGateway) await runGateway({ web, started: gatewayStarted });
   } finally {
     await web.close();
   }

@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -111,4 +112,84 @@ TEST_CASE("an empty scanner finds nothing and a huge one is refused", "[policy]"
   CHECK_FALSE(s.build(many));
   CHECK(s.empty());
   CHECK_FALSE(s.occurs_in(many[0], ""));
+}
+
+namespace {
+
+// What occurs_in must say: some literal occurs in first + second, ASCII case ignored.
+bool occurs_naive(const std::vector<std::string>& literals, const std::string& text) {
+  const auto fold = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (const std::string& l : literals) {
+    for (std::size_t p = 0; p + l.size() <= text.size(); ++p) {
+      std::size_t k = 0;
+      while (k < l.size() && fold(text[p + k]) == fold(l[k])) ++k;
+      if (k == l.size()) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the scanner finds exactly what a naive search finds", "[policy]") {
+  // Random literal sets (3 to 14 bytes) and texts over a small alphabet with upper case, every byte value
+  // in some, split at a random point; the answer is held against a naive search.
+  // Bounded: 200 sets x 100 texts of at most 170 bytes, plus a few texts of 3000 bytes.
+  std::uint64_t x = 0x2545F4914F6CDD1DULL;
+  const auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  static constexpr char alphabet[] = "abcAB/.-_?0";
+  const auto random_text = [&](std::size_t size, bool any_byte) {
+    std::string t(size, '\0');
+    for (char& c : t) c = any_byte ? static_cast<char>(next() & 0xFF) : alphabet[next() % (sizeof(alphabet) - 1)];
+    return t;
+  };
+  std::size_t checked = 0;
+  for (int set = 0; set < 200; ++set) {
+    std::vector<std::string> literals;
+    const std::size_t shortest = 3 + next() % 7;
+    const std::size_t count = 1 + next() % 12;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string l = random_text(shortest + (i == 0 ? 0 : next() % 6), false);
+      for (char& c : l) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;  // as required_literals
+      literals.push_back(l);
+    }
+    LiteralScanner s;
+    REQUIRE(s.build(literals));
+    for (int t = 0; t < 100; ++t) {
+      std::string text = random_text(next() % 161, t % 10 == 0);
+      if (t % 3 == 0) {  // plant a literal, in a random case, somewhere
+        std::string l = literals[next() % literals.size()];
+        for (char& c : l)
+          if ((next() & 1) != 0 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        text.insert(next() % (text.size() + 1), l);
+      }
+      const std::size_t cut = next() % (text.size() + 1);
+      const bool expected = occurs_naive(literals, text);
+      if (s.occurs_in(std::string_view(text).substr(0, cut), std::string_view(text).substr(cut)) != expected)
+        FAIL_CHECK("literal set " << set << ", text \"" << text << "\" cut at " << cut << ": expected " << expected);
+      ++checked;
+    }
+  }
+  CHECK(checked == 20000);
+  LiteralScanner s;
+  REQUIRE(s.build({"/needle-"}));
+  const std::string long_text = std::string(3000, 'a') + "/NEEDLE-" + std::string(10, 'b');
+  CHECK(s.occurs_in(long_text, ""));
+  CHECK(s.occurs_in(std::string_view(long_text).substr(0, 3003), std::string_view(long_text).substr(3003)));
+  CHECK_FALSE(s.occurs_in(std::string(3000, 'a'), "/needl"));
+}
+
+TEST_CASE("many literals sharing a prefix with a long text are answered", "[policy]") {
+  // 2000 literals share their first bytes with a text of 2000 'a': a partial match everywhere.
+  std::vector<std::string> literals;
+  for (int i = 0; i < 2000; ++i) literals.push_back("aaaa" + std::to_string(i) + "z");
+  LiteralScanner s;
+  REQUIRE(s.build(literals));
+  CHECK_FALSE(s.occurs_in(std::string(2000, 'a'), ""));
+  CHECK(s.occurs_in(std::string(1000, 'a') + "1999z", ""));
 }

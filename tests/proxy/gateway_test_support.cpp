@@ -71,9 +71,35 @@ int run_command(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::filesystem::path fresh_dir(const std::string& what) {
+  static std::atomic<int> counter{0};
+  auto dir = std::filesystem::temp_directory_path() /
+             ("consentgate-gateway-it-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A self-signed P-256 certificate and key (0600) for the given subjectAltName.
+void make_certificate(const std::filesystem::path& cert, const std::filesystem::path& key, const std::string& cn,
+                      const std::string& san) {
+  const int rc = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                              "-nodes", "-keyout", key.string(), "-out", cert.string(), "-days", "2", "-subj",
+                              "/CN=" + cn, "-addext", "subjectAltName=" + san});
+  if (rc != 0) throw std::runtime_error("openssl req failed");
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 }  // namespace
 
-GatewayOrigin::GatewayOrigin() : server_(std::make_unique<httplib::Server>()) {
+GatewayOrigin::GatewayOrigin(bool tls) {
+  if (tls) {
+    dir_ = fresh_dir("origin");
+    make_certificate(dir_ / "origin.pem", dir_ / "origin.key", "origin", "IP:127.0.0.1");
+    server_ = std::make_unique<httplib::SSLServer>((dir_ / "origin.pem").c_str(), (dir_ / "origin.key").c_str());
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   auto record = [this](const httplib::Request& req) {
     std::map<std::string, std::string> h;
     for (const auto& [name, value] : req.headers) {
@@ -121,6 +147,8 @@ GatewayOrigin::GatewayOrigin() : server_(std::make_unique<httplib::Server>()) {
 GatewayOrigin::~GatewayOrigin() {
   server_->stop();
   thread_.join();
+  std::error_code ignored;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
 }
 
 std::size_t GatewayOrigin::request_count() const {
@@ -133,39 +161,35 @@ std::map<std::string, std::string> GatewayOrigin::last_headers() const {
   return seen_.empty() ? std::map<std::string, std::string>{} : seen_.back();
 }
 
-GatewayProcess::GatewayProcess(const GatewayOptions& options) {
-  static std::atomic<int> counter{0};
-  dir_ = std::filesystem::temp_directory_path() /
-         ("consentgate-gateway-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(dir_);
-  std::filesystem::create_directories(dir_);
-  std::ofstream(dir_ / "policy.yaml") << policy_yaml;
-  const std::string upstream = "http://127.0.0.1:" + std::to_string(options.origin_port);
-  std::string routes =
-      "    - name: shop\n      listen: 127.0.0.1:0\n      hosts: [shop.example, \"*.shop.example\"]\n"
-      "      upstream: " +
-      upstream + "\n      csp_allow: [https://cdn.shop-assets.example]\n";
+void GatewayProcess::write_settings(const GatewayOptions& options) {
+  const std::string upstream =
+      std::string(options.origin_tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(options.origin_port);
+  std::string routes = "    - name: shop\n      listen: 127.0.0.1:0\n      hosts: [" + options.shop_hosts +
+                       "]\n      upstream: " + upstream + "\n      csp_allow: [https://cdn.shop-assets.example]\n";
   if (options.https) {
-    const auto cert = (dir_ / "shop.pem").string();
-    const auto key = (dir_ / "shop.key").string();
-    const int rc = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=shop.example",
-                                "-addext", "subjectAltName=DNS:shop.example,DNS:*.shop.example"});
-    if (rc != 0) throw std::runtime_error("openssl req failed");
-    std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     routes +=
         "    - name: shop-https\n      listen: 127.0.0.1:0\n      hosts: [shop.example, \"*.shop.example\"]\n"
         "      upstream: " +
         upstream + "\n      certificate: shop.pem\n      private_key: shop.key\n";
   }
-  std::ofstream(dir_ / "settings.yaml") << "mode: gateway\nlog: decisions.log\nlog_all_exchanges: false\n"
-                                        << "allowed_clients: [127.0.0.0/8]\ndata_dir: data\n"
-                                        << "timeouts:\n  client_head: 2s\n  connect: 2s\n  first_byte: 3s\n"
-                                        << "  idle: 5s\n  keepalive: 5s\n  shutdown_grace: 2s\n"
-                                        << "gateway:\n  routes:\n"
-                                        << routes << "  trusted_proxies: [127.0.0.2]\n  csp: " << options.csp
-                                        << "\n  consent_records: records.jsonl\n"
-                                        << options.extra_gateway_yaml << "policies: [policy.yaml]\n";
+  routes += options.extra_routes_yaml;
+  std::ofstream out(dir_ / "settings.yaml", std::ios::trunc);
+  out << "mode: gateway\nlog: decisions.log\nlog_all_exchanges: false\n"
+      << "allowed_clients: [127.0.0.0/8]\ndata_dir: data\n"
+      << "timeouts:\n  client_head: 2s\n  connect: 2s\n  first_byte: 3s\n"
+      << "  idle: 5s\n  keepalive: 5s\n  shutdown_grace: 2s\n";
+  if (!options.upstream_ca.empty()) out << "upstream_ca: [" << options.upstream_ca << "]\n";
+  out << "gateway:\n  routes:\n" << routes << "  trusted_proxies: [127.0.0.2]\n  csp: " << options.csp << "\n";
+  if (!options.consent_records.empty()) out << "  consent_records: " << options.consent_records << "\n";
+  out << options.extra_gateway_yaml << "policies: [policy.yaml]\n";
+}
+
+GatewayProcess::GatewayProcess(const GatewayOptions& options) {
+  dir_ = fresh_dir("gw");
+  std::ofstream(dir_ / "policy.yaml") << policy_yaml;
+  if (options.https)
+    make_certificate(dir_ / "shop.pem", dir_ / "shop.key", "shop.example", "DNS:shop.example,DNS:*.shop.example");
+  write_settings(options);
 
   std::vector<std::string> args{CONSENTGATE_BINARY, "run", "--config", (dir_ / "settings.yaml").string()};
   int out[2];
@@ -227,6 +251,22 @@ GatewayProcess::~GatewayProcess() {
   }
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+}
+
+bool GatewayProcess::reload(const GatewayOptions& options) {
+  write_settings(options);
+  const auto reloaded_before = count_of(stderr_text(), "consentgate: configuration reloaded");
+  ::kill(pid_, SIGHUP);
+  ++reloads_;
+  // Done when the process has answered every SIGHUP sent so far, accepted or refused.
+  const auto deadline = Clock::now() + 10s;
+  for (;;) {
+    const auto text = stderr_text();
+    const auto reloaded = count_of(text, "consentgate: configuration reloaded");
+    if (reloaded + count_of(text, "consentgate: reload refused") >= reloads_) return reloaded > reloaded_before;
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
 }
 
 std::string GatewayProcess::read(const std::string& name) const {

@@ -141,6 +141,7 @@ TEST_CASE("each error kind has its status, reason code and closing rule", "[prox
       {ReplyKind::request_timeout, 408, "client_head_timeout", true},
       {ReplyKind::payload_too_large, 413, "body_too_large", true},
       {ReplyKind::uri_too_long, 414, "uri_too_long", true},
+      {ReplyKind::misdirected_request, 421, "misdirected_request", true},
       {ReplyKind::header_fields_too_large, 431, "request_head_too_large", true},
       {ReplyKind::upstream_dns_failed, 502, "upstream_dns_failed", false},
       {ReplyKind::upstream_refused, 502, "upstream_refused", false},
@@ -280,4 +281,18 @@ TEST_CASE("an HTTP/1.0 client kept alive is told so", "[proxy]") {
   const auto p = split(LocalReply::surrogate(blocked(Surrogate::gif), "A", o).bytes);
   CHECK(has_header(p, "Connection: close"));
   CHECK(p.headers.find("keep-alive") == std::string::npos);
+}
+
+TEST_CASE("a misdirected request is answered 421 Misdirected Request and closes", "[proxy]") {
+  consent::proxy::ReplyOptions html;
+  html.prefers_html = true;
+  html.host = "other.example";
+  const auto r = LocalReply::error(ReplyKind::misdirected_request, html);
+  const auto p = split(r.bytes);
+  CHECK(p.status_line == "HTTP/1.1 421 Misdirected Request");
+  CHECK(has_header(p, "Connection: close"));
+  CHECK(has_header(p, "Content-Security-Policy: default-src 'none'"));
+  CHECK(p.body.find("opened for another site") != std::string::npos);
+  // The request's host is not echoed: only 502/504 pages name the site.
+  CHECK(p.body.find("other.example") == std::string::npos);
 }

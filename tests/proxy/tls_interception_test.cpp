@@ -23,11 +23,15 @@ std::string proxy_url(const ProxyProcess& p) { return "http://127.0.0.1:" + std:
 // An HTTPS origin for `names`, and a proxy that sends every host to it and trusts its CA.
 struct HttpsWorld {
   explicit HttpsWorld(const TestPki::Leaf& leaf = {{"news.example", "www.google-analytics.com"}},
-                      std::vector<std::string> extra_args = {})
-      : pki(dir.path()), context(pki.server_context(leaf)), origin(context.get()), proxy(make_options(extra_args)) {}
+                      std::vector<std::string> extra_args = {}, std::string connect_ports = "[443]")
+      : pki(dir.path()),
+        context(pki.server_context(leaf)),
+        origin(context.get()),
+        proxy(make_options(extra_args, std::move(connect_ports))) {}
 
-  ProxyOptions make_options(const std::vector<std::string>& extra_args) {
+  ProxyOptions make_options(const std::vector<std::string>& extra_args, std::string connect_ports) {
     auto options = options_for(origin.port());
+    options.connect_ports = std::move(connect_ports);
     options.extra_args = {"--upstream-ca", pki.ca_pem().string()};
     options.extra_args.insert(options.extra_args.end(), extra_args.begin(), extra_args.end());
     return options;
@@ -227,11 +231,49 @@ TEST_CASE("a request for another host than the TLS name is refused as misdirecte
   HttpsWorld world;
   const auto r = world.curl("https://news.example/hello", {"-H", "Host: other.example"});
   const auto response = final_response(r.out);
-  // TODO(tls): issue 4 -- 421 once local_reply has ReplyKind::misdirected_request.
+  CHECK(response.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0) == 0);
   CHECK(response.find("X-Consentgate-Reason: misdirected_request") != std::string::npos);
+  CHECK(response.find("Connection: close") != std::string::npos);
   CHECK(world.origin.request_count() == 0);
   const auto port = world.curl("https://news.example/hello", {"-H", "Host: news.example:8443"});
-  CHECK(final_response(port.out).find("misdirected_request") != std::string::npos);
+  CHECK(final_response(port.out).rfind("HTTP/1.1 421 ", 0) == 0);
+  CHECK(world.origin.request_count() == 0);
+}
+
+// RFC 9110 section 15.5.20 with a raw client: the SNI (cdn.example) names the leaf, the Host header names
+// another site. Nothing reaches the origin, and the connection closes after the 421 (the pipelined
+// second request is never answered): the client must open a new connection for news.example.
+TEST_CASE("openssl s_client with an SNI other than the Host header gets 421 and a closed connection",
+          "[proxy][tls][integration]") {
+  HttpsWorld world({{"news.example", "cdn.example"}});
+  const std::string proxy = "127.0.0.1:" + std::to_string(world.proxy.port());
+  const auto s_client = [&](const std::string& sni, const std::string& requests) {
+    return run_process({"sh", "-c",
+                        "printf '" + requests + "' | openssl s_client -quiet -ign_eof -proxy " + proxy +
+                            " -connect news.example:443 -servername " + sni + " -CAfile " +
+                            world.proxy.ca_path().string() + " -verify_return_error 2>/dev/null"});
+  };
+  const std::string get_news = "GET /hello HTTP/1.1\\r\\nHost: news.example\\r\\n\\r\\n";
+  const auto misdirected = s_client("cdn.example", get_news + get_news);
+  CHECK(misdirected.out.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0) == 0);
+  CHECK(count_of(misdirected.out, "HTTP/1.1 ") == 1);
+  CHECK(world.origin.request_count() == 0);
+
+  // Same client, matching SNI and Host: served (the 421 above came from the mismatch alone).
+  const auto served =
+      s_client("news.example", "GET /hello HTTP/1.1\\r\\nHost: news.example\\r\\nConnection: close\\r\\n\\r\\n");
+  CHECK(served.out.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(world.origin.request_count() == 1);
+}
+
+// curl --connect-to rewrites the CONNECT target (news.example:8443) but not the URL (port 443): the
+// request names a port the client never asked the proxy to reach.
+TEST_CASE("curl --connect-to to another port than the URL's gets 421", "[proxy][tls][integration]") {
+  HttpsWorld world({{"news.example"}}, {}, "[443, 8443]");
+  const auto r = world.curl("https://news.example/hello", {"--connect-to", "news.example:443:news.example:8443"});
+  CHECK(r.out.find("HTTP/1.1 200 Connection established") != std::string::npos);
+  CHECK(final_response(r.out).rfind("HTTP/1.1 421 ", 0) == 0);
+  CHECK(world.origin.request_count() == 0);
 }
 
 TEST_CASE("passthrough hosts are tunnelled: the client sees the origin's own certificate",
