@@ -152,6 +152,26 @@ void read_auth(Reader& r, const Field& f, ProxyAuth& auth) {
   }
 }
 
+// A list of non-empty strings, each checked by parse(text, error) -> std::optional<T>: an entry that does
+// not parse is reported at its own file:line:col and left out, so one typo does not hide the others.
+// Returns the entries read (nullopt when the value is not a list) for checks about the list as a whole.
+template <class T, class Parse>
+std::optional<std::vector<Field>> read_parsed_list(Reader& r, const Field& f, std::vector<T>& out, Parse parse) {
+  auto list = read_list(r, f);
+  if (!list) return list;
+  for (const auto& e : *list) {
+    auto s = read_nonempty_string(r, e);
+    if (!s) continue;
+    std::string error;
+    if (auto value = parse(*s, error)) {
+      out.push_back(std::move(*value));
+    } else {
+      r.error(e.mark, e.path, std::move(error));
+    }
+  }
+  return list;
+}
+
 void read_connect_to(Reader& r, const Field& f, std::vector<ConnectTo>& out) {
   auto list = read_list(r, f);
   if (!list) return;
@@ -204,18 +224,7 @@ void read_connect_to(Reader& r, const Field& f, std::vector<ConnectTo>& out) {
 }
 
 void read_hosts(Reader& r, const Field& f, std::vector<std::string>& out) {
-  auto list = read_list(r, f);
-  if (!list) return;
-  for (const auto& e : *list) {
-    auto s = read_nonempty_string(r, e);
-    if (!s) continue;
-    std::string error;
-    if (auto host = parse_route_host(*s, error)) {
-      out.push_back(std::move(*host));
-    } else {
-      r.error(e.mark, e.path, std::move(error));
-    }
-  }
+  read_parsed_list(r, f, out, parse_route_host);
 }
 
 void read_tls(Reader& r, const Field& f, Tls& tls) {
@@ -245,18 +254,7 @@ std::optional<std::string> read_local_path(Reader& r, const Field& f) {
 }
 
 void read_csp_allow(Reader& r, const Field& f, std::vector<std::string>& out) {
-  auto list = read_list(r, f);
-  if (!list) return;
-  for (const auto& e : *list) {
-    auto s = read_nonempty_string(r, e);
-    if (!s) continue;
-    std::string error;
-    if (auto source = parse_csp_source(*s, error)) {
-      out.push_back(std::move(*source));
-    } else {
-      r.error(e.mark, e.path, std::move(error));
-    }
-  }
+  read_parsed_list(r, f, out, parse_csp_source);
 }
 
 // The operator's certificate and key are read at start by the proxy (PEM parsing needs OpenSSL, which
@@ -306,17 +304,7 @@ void read_route(Reader& r, const Field& f, const std::filesystem::path& base_dir
     }
   }
   if (auto v = m.get("hosts")) {
-    if (auto list = read_list(r, *v)) {
-      for (const auto& e : *list) {
-        auto s = read_nonempty_string(r, e);
-        if (!s) continue;
-        std::string error;
-        if (auto host = parse_route_host(*s, error)) {
-          route.hosts.push_back(std::move(*host));
-        } else {
-          r.error(e.mark, e.path, std::move(error));
-        }
-      }
+    if (auto list = read_parsed_list(r, *v, route.hosts, parse_route_host)) {
       if (list->empty()) {
         r.error(v->mark, v->path, "must list at least one host; leave hosts out to serve any Host on this listen");
       }
@@ -529,20 +517,13 @@ bool is_dns_server(std::string_view text) {
 void read_dns(Reader& r, const Field& f, Dns& dns) {
   MapReader m(r, f, dns_keys);
   if (auto v = m.get("servers")) {
-    if (auto list = read_list(r, *v)) {
-      for (const auto& e : *list) {
-        auto s = read_nonempty_string(r, e);
-        if (!s) continue;
-        if (is_dns_server(*s)) {
-          dns.servers.push_back(std::move(*s));
-        } else {
-          r.error(e.mark, e.path,
-                  quote(*s) +
-                      " is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. "
-                      "\"9.9.9.9\", \"127.0.0.1:5353\", \"[::1]:53\")");
-        }
-      }
-    }
+    read_parsed_list(r, *v, dns.servers, [](const std::string& s, std::string& error) -> std::optional<std::string> {
+      if (is_dns_server(s)) return s;
+      error = quote(s) +
+              " is not a DNS server: expected an IP address, ADDRESS:PORT or [IPV6]:PORT (e.g. \"9.9.9.9\", "
+              "\"127.0.0.1:5353\", \"[::1]:53\")";
+      return std::nullopt;
+    });
   }
   if (auto v = m.get("timeout")) {
     if (auto d = read_duration(r, *v)) {
