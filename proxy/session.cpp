@@ -393,6 +393,35 @@ asio::awaitable<Relayed> relay_body(Parser& parser, Stream& from, beast::flat_bu
   }
 }
 
+// A request body the proxy consumes itself (a gateway CSP report), read whole up to `limit` bytes. nullopt:
+// larger, malformed, or the client went away; the caller then answers and closes, never reading on.
+asio::awaitable<std::optional<std::string>> read_small_body(SessionContext& s, RequestParser& parser,
+                                                            std::size_t limit) {
+  std::string body;
+  for (;;) {
+    const auto step = parser.feed(view_of(s.in));
+    s.in.consume(step.consumed);
+    switch (step.event) {
+      case ParseEvent::body:
+        if (step.body.size() > limit - body.size()) co_return std::nullopt;
+        body.append(step.body);
+        break;
+      case ParseEvent::message_complete:
+        co_return body;
+      case ParseEvent::error:
+      case ParseEvent::head:
+        co_return std::nullopt;
+      case ParseEvent::need_more: {
+        s.watchdog.expire_after(s.generation->settings.timeouts.idle);
+        const auto ec = co_await read_more(s.client, s.in, s.watchdog);
+        if (ec == asio::error::eof && parser.finish().event == ParseEvent::message_complete) co_return body;
+        if (ec) co_return std::nullopt;
+        break;
+      }
+    }
+  }
+}
+
 // An upstream read buffer for one exchange, borrowed from the worker's spares and given back empty.
 class BufferLease {
  public:
@@ -750,6 +779,14 @@ asio::awaitable<bool> run_exchange(SessionContext& s, RequestParser& parser) {
     x.client_tls = s.client.is_tls();
     // Routing, health and CSP-report endpoints, unknown Host: all answered by the gateway itself.
     if (prepare_gateway_exchange(x, s.listener) == FilterStatus::respond) {
+      // The browser's CSP violation report is read and written into the decision log (issue 6); one too
+      // large or malformed still gets the 204, and the connection closes with its body unread.
+      if (is_csp_report(x) && x.request.has_body()) {
+        if (auto body = co_await read_small_body(s, parser, max_csp_report_body_bytes)) {
+          record_csp_report(x, *body);
+          co_return co_await send_local_reply(s, csp_report_reply(x, true), x.request.keep_alive);
+        }
+      }
       co_return co_await send_local_reply(s, *x.local_reply, x.request.keep_alive && !x.request.has_body());
     }
   } else {

@@ -224,6 +224,18 @@ TEST_CASE("gateway: report-only CSP and the report endpoint", "[proxy][gateway][
   CHECK(report.out.rfind("HTTP/1.1 204", 0) == 0);
   CHECK(report.out.find("X-Consentgate-Reason: csp_report") != std::string::npos);
   CHECK(origin.request_count() == 1);  // the page only: the report never reaches the origin
+  // The browser's report is evidence: it lands in the decision log as a would-be block of the tracker.
+  REQUIRE(gw.wait_for("decisions.log", "csp_violation", 1));
+  const auto reported = lines_with(gw.read("decisions.log"), {R"("reason":"csp_violation")"});
+  REQUIRE(reported.size() == 1);
+  CHECK(reported[0].find(R"("action":"would_block")") != std::string::npos);
+  CHECK(reported[0].find(R"("host":"ads.example")") != std::string::npos);
+  CHECK(reported[0].find(R"("violation":"tracker_before_consent")") != std::string::npos);
+  // A report that is not JSON is still answered, and logs nothing.
+  const auto junk = run_curl(
+      {"-i", "-H", "Host: shop.example", "--data-binary", "not json", url(gw.port(), "/.consentgate/csp-report")});
+  CHECK(junk.out.rfind("HTTP/1.1 204", 0) == 0);
+  CHECK(lines_with(gw.read("decisions.log"), {R"("reason":"csp_violation")"}).size() == 1);
 }
 
 TEST_CASE("gateway: an HTTPS listener with the operator's certificate in front of a verified HTTPS origin",
