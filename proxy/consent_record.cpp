@@ -214,25 +214,10 @@ struct ConsentRecordLog::Impl {
   std::thread writer;
 
   bool open_file(std::string& error) {
-    fd = ::open(options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      error = "cannot open " + options.path + ": " + std::strerror(errno);
-      return false;
-    }
+    fd = detail::open_log_file(options.path, error);
+    if (fd < 0) return false;
     struct stat st {};
     file_bytes = ::fstat(fd, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
-    return true;
-  }
-
-  bool write_all(std::string_view data) const {
-    while (!data.empty()) {
-      const ssize_t n = ::write(fd, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
     return true;
   }
 
@@ -262,7 +247,7 @@ struct ConsentRecordLog::Impl {
           std::string error;
           if (!open_file(error)) fd = -1;
         }
-        if (fd >= 0 && write_all(line)) {
+        if (fd >= 0 && detail::write_all(fd, line)) {
           written.fetch_add(1, std::memory_order_relaxed);
           file_bytes += line.size();
           if (owns_fd && file_bytes >= options.rotate_bytes) rotate();

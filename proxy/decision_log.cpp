@@ -161,6 +161,24 @@ std::string_view loggable_client(std::string_view client) noexcept {
   return dots == 3 ? v4 : client;
 }
 
+int open_log_file(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) error = "cannot open " + path + ": " + std::strerror(errno);
+  return fd;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   const auto ms_total = floor<milliseconds>(t);
@@ -318,25 +336,6 @@ struct DecisionLog::Impl {
   std::atomic<std::uint64_t> reopen_failures{0};
   std::thread writer;
 
-  static int open_file(const std::string& path, std::string& error) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) error = "cannot open " + path + ": " + std::strerror(errno);
-    return fd;
-  }
-
-  // Writes all of `data`; false on an error other than EINTR.
-  bool write_all(std::string_view data) const {
-    while (!data.empty()) {
-      const ssize_t n = ::write(fd, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
   void do_reopen(std::optional<std::string> path) {
     if (path && *path == "-") {
       if (owns_fd) ::close(fd);
@@ -347,7 +346,7 @@ struct DecisionLog::Impl {
     if (!path && !owns_fd) return;  // stdout is never reopened
     const std::string& target = path ? *path : current_path;
     std::string error;
-    const int fresh = open_file(target, error);
+    const int fresh = detail::open_log_file(target, error);
     if (fresh < 0) {
       reopen_failures.fetch_add(1, std::memory_order_relaxed);
       if (path) std::cerr << "consentgate: decision log: " << error << "; still writing to " << current_path << '\n';
@@ -390,7 +389,7 @@ struct DecisionLog::Impl {
       std::uint64_t pending = 0;
       const auto write_pending = [&] {
         if (pending == 0) return;
-        (write_all(buffer) ? written : dropped).fetch_add(pending, std::memory_order_relaxed);
+        (detail::write_all(fd, buffer) ? written : dropped).fetch_add(pending, std::memory_order_relaxed);
         buffer.clear();
         pending = 0;
       };
@@ -419,7 +418,7 @@ std::unique_ptr<DecisionLog> DecisionLog::open(const Options& options, std::stri
   if (options.path == "-") {
     impl->fd = STDOUT_FILENO;
   } else {
-    impl->fd = Impl::open_file(options.path, error);
+    impl->fd = detail::open_log_file(options.path, error);
     if (impl->fd < 0) return nullptr;
     impl->owns_fd = true;
   }

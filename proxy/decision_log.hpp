@@ -124,6 +124,11 @@ void append_json_string(std::string& out, std::string_view s, std::size_t max_by
 [[nodiscard]] std::string_view loggable_client(std::string_view client) noexcept;
 // "2026-11-22T13:09:02.123Z"
 void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t);
+// Opens an append-only log file (decision log, consent records), creating it mode 0600: its lines name
+// clients. Returns the descriptor, or -1 with `error` saying why.
+[[nodiscard]] int open_log_file(const std::string& path, std::string& error);
+// Writes all of `data`, retrying on EINTR; false on any other error.
+[[nodiscard]] bool write_all(int fd, std::string_view data);
 }  // namespace detail
 
 }  // namespace consent::proxy
