@@ -394,31 +394,17 @@ ProxyProcess::ProxyProcess(const ProxyOptions& options) {
   }
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
 
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  const auto err_path = (dir_ / "stderr.log").string();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::dup2(out[1], 1);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (err >= 0) ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
+  const int out_fd = spawn_with_stdout(args, dir_ / "stderr.log", pid_);
   // The first line of stdout is the bound address.
   std::string line;
   const auto deadline = Clock::now() + 20s;
   char c = 0;
   while (line.find('\n') == std::string::npos) {
-    const auto n = read_with_deadline(out[0], &c, 1, deadline);
+    const auto n = read_with_deadline(out_fd, &c, 1, deadline);
     if (n <= 0) break;
     line += c;
   }
-  ::close(out[0]);  // stdout is not used afterwards: the decision log goes to a file
+  ::close(out_fd);  // stdout is not used afterwards: the decision log goes to a file
   const std::string prefix = "listening on 127.0.0.1:";
   if (line.rfind(prefix, 0) != 0) {
     ::kill(pid_, SIGKILL);
@@ -619,6 +605,25 @@ std::size_t count_of(const std::string& haystack, const std::string& needle) {
   std::size_t count = 0;
   for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) ++count;
   return count;
+}
+
+int spawn_with_stdout(std::vector<std::string> args, const std::filesystem::path& stderr_path, pid_t& pid) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  const auto err_path = stderr_path.string();
+  pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (err >= 0) ::dup2(err, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  return out[0];
 }
 
 }  // namespace consent::test

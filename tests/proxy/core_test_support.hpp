@@ -160,6 +160,10 @@ CurlResult run_curl(const std::vector<std::string>& args);
 // Runs argv[0] from PATH with stdin and stderr on /dev/null; stdout read for at most 15 s.
 CurlResult run_process(std::vector<std::string> argv);
 
+// Starts args[0] (a path) with stdout on a pipe and stderr into `stderr_path`; `pid` gets the child's pid.
+// Returns the pipe's read end (the caller closes it).
+int spawn_with_stdout(std::vector<std::string> args, const std::filesystem::path& stderr_path, pid_t& pid);
+
 // Counts occurrences of `needle` in `haystack`.
 std::size_t count_of(const std::string& haystack, const std::string& needle);
 

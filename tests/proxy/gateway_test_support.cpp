@@ -192,32 +192,18 @@ GatewayProcess::GatewayProcess(const GatewayOptions& options) {
   write_settings(options);
 
   std::vector<std::string> args{CONSENTGATE_BINARY, "run", "--config", (dir_ / "settings.yaml").string()};
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  const auto err_path = (dir_ / "stderr.log").string();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::dup2(out[1], 1);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (err >= 0) ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
+  const int out_fd = spawn_with_stdout(args, dir_ / "stderr.log", pid_);
   // One "listening on 127.0.0.1:PORT" line per listener, in route order.
   const std::size_t expected = options.https ? 2 : 1;
   const auto deadline = Clock::now() + 20s;
   std::string text;
   const std::string prefix = "listening on 127.0.0.1:";
   while (ports_.size() < expected && Clock::now() < deadline) {
-    pollfd p{out[0], POLLIN, 0};
+    pollfd p{out_fd, POLLIN, 0};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0))) <= 0) break;
     char c = 0;
-    if (::read(out[0], &c, 1) != 1) break;
+    if (::read(out_fd, &c, 1) != 1) break;
     if (c != '\n') {
       text += c;
       continue;
@@ -225,7 +211,7 @@ GatewayProcess::GatewayProcess(const GatewayOptions& options) {
     if (text.rfind(prefix, 0) == 0) ports_.push_back(static_cast<std::uint16_t>(std::stoi(text.substr(prefix.size()))));
     text.clear();
   }
-  ::close(out[0]);
+  ::close(out_fd);
   if (ports_.size() < expected) {
     ::kill(pid_, SIGKILL);
     int status = 0;
